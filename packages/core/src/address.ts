@@ -1,0 +1,97 @@
+import type { Channel } from "./channel.ts";
+
+/**
+ * Address syntax and normal forms, used for validation and for duplicate detection.
+ * Written by hand: we need only syntax and one canonical form per channel (email with a
+ * lower-cased domain, phone in E.164, push endpoint URL). A full phone-number library would
+ * judge numbers by national plans and refuse the test ranges (+1555…) senders and our
+ * simulator rely on; reachability is the SMSC's call, and its answer is qualified.
+ */
+export type AddressCheck =
+  | { ok: true; address: string }
+  | { ok: false; error: string };
+
+const LOCAL_ATOM = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const QUOTED_LOCAL = /^"(?:[^"\\\r\n]|\\.)*"$/u;
+const LABEL = /^(?!-)[\p{L}\p{N}-]{1,63}(?<!-)$/u;
+
+/** Email: local part kept as written (it may be case-sensitive), domain lower-cased. */
+export function normalizeEmail(raw: string): AddressCheck {
+  const value = raw.trim();
+  const at = value.lastIndexOf("@");
+  if (at <= 0 || at === value.length - 1) {
+    return { ok: false, error: "an email address needs local@domain" };
+  }
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1).toLowerCase().replace(/\.$/u, "");
+  if (local.length > 64) return { ok: false, error: "local part longer than 64 characters" };
+  if (!LOCAL_ATOM.test(local) && !QUOTED_LOCAL.test(local)) {
+    return { ok: false, error: "invalid local part" };
+  }
+  const labels = domain.split(".");
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
+    return { ok: false, error: "invalid domain" };
+  }
+  const address = `${local}@${domain}`;
+  if (address.length > 254) return { ok: false, error: "address longer than 254 characters" };
+  return { ok: true, address };
+}
+
+/**
+ * Phone to E.164: `+` and 8–15 digits. Spaces, dots, dashes and brackets go; `00` becomes `+`;
+ * a national number (leading 0) takes `defaultCallingCode` when one is configured.
+ */
+export function normalizePhone(raw: string, defaultCallingCode?: string): AddressCheck {
+  let value = raw.trim().replace(/[\s.()\-/]/gu, "");
+  if (value.startsWith("00")) value = `+${value.slice(2)}`;
+  else if (!value.startsWith("+") && defaultCallingCode && /^0\d/u.test(value)) {
+    value = `+${defaultCallingCode.replace(/^\+/u, "")}${value.slice(1)}`;
+  }
+  if (!value.startsWith("+")) {
+    return { ok: false, error: "a phone number needs its country code (+…)" };
+  }
+  if (!/^\+[1-9]\d{7,14}$/u.test(value)) {
+    return { ok: false, error: "not an E.164 number (+ and 8 to 15 digits)" };
+  }
+  return { ok: true, address: value };
+}
+
+/** Push: the subscription's endpoint, an absolute https (or http, for tests) URL. */
+export function normalizeEndpoint(raw: string): AddressCheck {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return { ok: false, error: "endpoint is not a URL" };
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return { ok: false, error: "endpoint must be an http(s) URL" };
+  }
+  url.hash = "";
+  return { ok: true, address: url.href };
+}
+
+export interface AddressOptions {
+  /** Calling code for national phone numbers (`33` for France); none by default. */
+  defaultCallingCode?: string;
+}
+
+export function normalizeAddress(
+  channel: Channel,
+  raw: string,
+  options: AddressOptions = {},
+): AddressCheck {
+  switch (channel) {
+    case "email":
+      return normalizeEmail(raw);
+    case "sms":
+      return normalizePhone(raw, options.defaultCallingCode);
+    case "push":
+      return normalizeEndpoint(raw);
+  }
+}
+
+/** The domain an email address is sent to (flow control key). */
+export function emailDomain(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "apps/*/src/**/*.test.ts",
+      "db/src/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
+    // Property tests run thousands of cases; leave room on a loaded 2-core machine.
+    testTimeout: 30_000,
+  },
+});
