@@ -1,0 +1,51 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../app.ts";
+import { cancelDelivery, startDelivery } from "../../services/deliveries.ts";
+import { conflict, errorResponses, notFound } from "../common.ts";
+import { Delivery } from "./schemas.ts";
+
+const start = createRoute({
+  method: "post",
+  path: "/v1/deliveries/{id}/start",
+  tags: ["deliveries"],
+  summary: "Start sending (parts may still be added while it runs)",
+  request: { params: z.object({ id: z.string() }) },
+  responses: {
+    200: { content: { "application/json": { schema: Delivery } }, description: "Running" },
+    ...errorResponses,
+    ...notFound,
+    ...conflict,
+  },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/v1/deliveries/{id}/cancel",
+  tags: ["deliveries"],
+  summary: "Cancel: messages not yet handed to a sender become cancelled",
+  request: { params: z.object({ id: z.string() }) },
+  responses: {
+    200: {
+      content: {
+        "application/json": { schema: Delivery.extend({ cancelledMessages: z.number().int() }) },
+      },
+      description: "Cancelled",
+    },
+    ...errorResponses,
+    ...notFound,
+    ...conflict,
+  },
+});
+
+export function register(app: App, deps: AppDeps) {
+  app.openapi(
+    start,
+    async (c) =>
+      c.json(await startDelivery(deps, c.get("principal"), c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    cancel,
+    async (c) =>
+      c.json(await cancelDelivery(deps, c.get("principal"), c.req.valid("param").id), 200),
+  );
+}

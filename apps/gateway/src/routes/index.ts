@@ -1,0 +1,13 @@
+import type { App, AppDeps } from "../app.ts";
+import { registerDeliveryRoutes } from "./deliveries/index.ts";
+import { registerDomainRuleRoutes } from "./domain-rules/index.ts";
+import { registerQualificationRoutes } from "./qualification/index.ts";
+import { registerQuarantineRoutes } from "./quarantine/index.ts";
+
+/** Every /v1 route, one folder per resource, one file per route. */
+export function registerRoutes(app: App, deps: AppDeps): void {
+  registerDeliveryRoutes(app, deps);
+  registerQuarantineRoutes(app, deps);
+  registerQualificationRoutes(app, deps);
+  registerDomainRuleRoutes(app, deps);
+}

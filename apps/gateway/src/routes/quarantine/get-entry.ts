@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../app.ts";
+import { requireOperator } from "../../auth.ts";
+import { getEntry } from "../../services/quarantine.ts";
+import { errorResponses, forbidden, notFound } from "../common.ts";
+import { Entry, EntryParams } from "./schemas.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/quarantine/{channel}/{address}",
+  tags: ["quarantine"],
+  summary: "One address's entry: status, error count, last error",
+  middleware: [requireOperator],
+  request: { params: EntryParams },
+  responses: {
+    200: { content: { "application/json": { schema: Entry } }, description: "The entry" },
+    ...errorResponses,
+    ...forbidden,
+    ...notFound,
+  },
+});
+
+export function register(app: App, deps: AppDeps) {
+  app.openapi(route, async (c) => {
+    const { channel, address } = c.req.valid("param");
+    return c.json(await getEntry(deps, channel, address), 200);
+  });
+}

@@ -1,0 +1,415 @@
+import { createHash, randomInt } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import {
+  type Channel,
+  normalizeRecipients,
+  prepareRecipients,
+  type ReasonCode,
+  reasons,
+  type RecipientInput,
+} from "@sendgate/core";
+import { deliveries, idempotencyKeys, messageEvents, messages } from "@sendgate/db";
+import type { AppDeps } from "../app.ts";
+import { ApiError } from "../errors.ts";
+import type { Principal } from "./keys.ts";
+import type { CreateDelivery, Recipient } from "../routes/deliveries/schemas.ts";
+
+type DeliveryRow = typeof deliveries.$inferSelect;
+type Tx = Parameters<Parameters<AppDeps["database"]["db"]["transaction"]>[0]>[0];
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function deliveryView(row: DeliveryRow) {
+  return {
+    id: row.id,
+    channel: row.channel as Channel,
+    state: row.state as "draft" | "running" | "cancelled" | "finished",
+    externalRef: row.externalRef,
+    content: row.content as Record<string, unknown>,
+    validUntil: row.validUntil.toISOString(),
+    retryPolicy: row.retryPolicy ?? null,
+    affinity: row.affinity,
+    scheduledAt: iso(row.scheduledAt),
+    controlGroup: row.controlGroup ?? null,
+    maxTargetSize: row.maxTargetSize,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: iso(row.startedAt),
+    cancelledAt: iso(row.cancelledAt),
+    finishedAt: iso(row.finishedAt),
+  };
+}
+
+export async function createDelivery(deps: AppDeps, who: Principal, input: CreateDelivery) {
+  const now = deps.now();
+  const retryPolicy = input.retryPolicy
+    ? {
+      steps: input.retryPolicy.steps.map((s) => ({
+        count: s.count,
+        intervalMs: s.intervalSeconds * 1000,
+      })),
+    }
+    : null;
+  const [row] = await deps.database.db.insert(deliveries).values({
+    instanceId: who.instanceId,
+    channel: input.channel,
+    externalRef: input.externalRef ?? null,
+    content: input.content,
+    validUntil: new Date(now + input.validitySeconds * 1000),
+    retryPolicy,
+    affinity: input.affinity ?? null,
+    scheduledAt: input.scheduledAt ? new Date(input.scheduledAt) : null,
+    controlGroup: input.controlGroup ?? null,
+    maxTargetSize: input.maxTargetSize ?? null,
+    createdAt: new Date(now),
+  }).returning();
+  return deliveryView(row!);
+}
+
+/** A delivery of the caller's instance; another instance's id answers 404 like an unknown one. */
+async function findDelivery(
+  db: Tx | AppDeps["database"]["db"],
+  who: Principal,
+  id: string,
+  lock = false,
+) {
+  if (!/^[0-9a-f-]{36}$/iu.test(id)) throw new ApiError("notFound", `no delivery ${id}`);
+  const query = db.select().from(deliveries).where(
+    and(eq(deliveries.id, id), eq(deliveries.instanceId, who.instanceId)),
+  );
+  const [row] = lock ? await query.for("update") : await query;
+  if (!row) throw new ApiError("notFound", `no delivery ${id}`);
+  return row;
+}
+
+export async function deliveryCounts(deps: AppDeps, id: string) {
+  const rows = await deps.database.rows<{ status: string; reason: number | null; n: number }>(
+    sql`select status, reason, count(*)::int as n from messages where delivery_id = ${id} group by status, reason`,
+  );
+  const byStatus: Record<string, number> = {};
+  const byReason: Record<string, number> = {};
+  let total = 0;
+  for (const r of rows) {
+    total += r.n;
+    byStatus[r.status] = (byStatus[r.status] ?? 0) + r.n;
+    if (r.reason !== null && (r.status === "failed" || r.status === "ignored")) {
+      byReason[r.reason] = (byReason[r.reason] ?? 0) + r.n;
+    }
+  }
+  return { total, byStatus, byReason };
+}
+
+export async function getDelivery(deps: AppDeps, who: Principal, id: string) {
+  const row = await findDelivery(deps.database.db, who, id);
+  return { ...deliveryView(row), counts: await deliveryCounts(deps, id) };
+}
+
+export async function listDeliveries(
+  deps: AppDeps,
+  who: Principal,
+  q: {
+    state?: string | undefined;
+    channel?: string | undefined;
+    externalRef?: string | undefined;
+    after?: { t: string; id: string } | null;
+    limit: number;
+  },
+) {
+  const filters = [eq(deliveries.instanceId, who.instanceId)];
+  if (q.state) filters.push(eq(deliveries.state, q.state));
+  if (q.channel) filters.push(eq(deliveries.channel, q.channel));
+  if (q.externalRef) filters.push(eq(deliveries.externalRef, q.externalRef));
+  if (q.after) {
+    const t = new Date(q.after.t);
+    filters.push(
+      or(
+        lt(deliveries.createdAt, t),
+        and(eq(deliveries.createdAt, t), lt(deliveries.id, q.after.id)),
+      )!,
+    );
+  }
+  const rows = await deps.database.db.select().from(deliveries).where(and(...filters))
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id)).limit(q.limit + 1);
+  const page = rows.slice(0, q.limit).map(deliveryView);
+  const last = rows.length > q.limit ? page.at(-1)! : null;
+  return { items: page, next: last ? { t: last.createdAt, id: last.id } : null };
+}
+
+export async function startDelivery(deps: AppDeps, who: Principal, id: string) {
+  return await deps.database.db.transaction(async (tx) => {
+    const row = await findDelivery(tx, who, id, true);
+    if (row.state === "running") return deliveryView(row);
+    if (row.state !== "draft") throw new ApiError("conflict", `delivery ${id} is ${row.state}`);
+    const [updated] = await tx.update(deliveries).set({
+      state: "running",
+      startedAt: new Date(deps.now()),
+    })
+      .where(eq(deliveries.id, id)).returning();
+    return deliveryView(updated!);
+  });
+}
+
+/**
+ * Cancels a delivery: messages not yet handed to a sender become cancelled, with an event each,
+ * in one statement. Messages a sender already holds finish their attempt (DOMAIN §3).
+ */
+export async function cancelDelivery(deps: AppDeps, who: Principal, id: string) {
+  return await deps.database.db.transaction(async (tx) => {
+    const row = await findDelivery(tx, who, id, true);
+    if (row.state === "cancelled") return { ...deliveryView(row), cancelledMessages: 0 };
+    if (row.state === "finished") throw new ApiError("conflict", `delivery ${id} is finished`);
+    const at = new Date(deps.now());
+    const stamp = at.toISOString(); // raw SQL parameters are strings on every driver
+    const [updated] = await tx.update(deliveries).set({ state: "cancelled", cancelledAt: at })
+      .where(eq(deliveries.id, id)).returning();
+    const [count] = await rowsOf<{ n: number }>(
+      tx,
+      sql`
+      with cancelled as (
+        update messages set status = 'cancelled', next_attempt_at = null, updated_at = ${stamp}
+        where delivery_id = ${id} and status = 'pending'
+        returning id
+      ), logged as (
+        insert into message_events (message_id, at, event, status) select id, ${stamp}::timestamptz, 'cancel', 'cancelled' from cancelled
+      )
+      select count(*)::int as n from cancelled`,
+    );
+    return { ...deliveryView(updated!), cancelledMessages: count?.n ?? 0 };
+  });
+}
+
+/** Raw rows from a transaction, the same shape on postgres.js (array) and PGlite ({ rows }). */
+async function rowsOf<T>(tx: Tx, query: ReturnType<typeof sql>): Promise<T[]> {
+  const result = (await tx.execute(query)) as unknown as T[] | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
+}
+
+const b64urlLength = (
+  s: string,
+) => (/^[A-Za-z0-9_-]+={0,2}$/u.test(s) ? Buffer.from(s, "base64url").length : -1);
+
+/** Push subscriptions carry keys besides the endpoint: checked here, kept in address_data. */
+function pushKeysError(r: Recipient): string | null {
+  if (typeof r.address !== "object" || r.address === null) return null;
+  if (b64urlLength(r.address.keys.p256dh) !== 65) {
+    return "keys.p256dh must be a base64url P-256 public key (65 bytes)";
+  }
+  if (b64urlLength(r.address.keys.auth) !== 16) {
+    return "keys.auth must be a base64url 16-byte secret";
+  }
+  return null;
+}
+
+export interface PartAnswer {
+  deliveryId: string;
+  received: number;
+  accepted: number;
+  ignored: number;
+  excluded: { reason: number; label: string; count: number }[];
+  rejected: { index: number; externalId: string; address: unknown; error: string }[];
+}
+
+export const requestHash = (parts: string[]) =>
+  createHash("sha256").update(parts.join("\n")).digest("hex");
+
+/**
+ * Appends a part to a delivery in one transaction: the delivery row is locked (parts of one
+ * delivery are serialized, so duplicates across concurrent parts are still found), the
+ * quarantine and the delivery's existing addresses are read in one query each, the core
+ * prepares, and every message is written by one INSERT. With an Idempotency-Key, a repeated call
+ * gets the first answer and writes nothing.
+ */
+export async function addPart(
+  deps: AppDeps,
+  who: Principal,
+  id: string,
+  recipients: Recipient[],
+  idempotency: { key: string; hash: string } | null,
+): Promise<{ answer: PartAnswer; replayed: boolean }> {
+  return await deps.database.db.transaction(async (tx) => {
+    const delivery = await findDelivery(tx, who, id, true);
+    if (idempotency) {
+      const [previous] = await tx.select().from(idempotencyKeys)
+        .where(
+          and(
+            eq(idempotencyKeys.instanceId, who.instanceId),
+            eq(idempotencyKeys.key, idempotency.key),
+          ),
+        );
+      if (previous) {
+        if (previous.requestHash !== idempotency.hash) {
+          throw new ApiError(
+            "idempotencyMismatch",
+            "this Idempotency-Key was used for a different request",
+          );
+        }
+        return { answer: previous.body as PartAnswer, replayed: true };
+      }
+    }
+    if (delivery.state === "cancelled" || delivery.state === "finished") {
+      throw new ApiError(
+        "conflict",
+        `delivery ${id} is ${delivery.state}: it takes no more recipients`,
+      );
+    }
+    const channel = delivery.channel as Channel;
+    const inputs: RecipientInput[] = recipients.map((r) => ({
+      externalId: r.externalId,
+      address: typeof r.address === "object" && r.address !== null
+        ? r.address.endpoint
+        : r.address ?? null,
+    }));
+    const normalized = normalizeRecipients(channel, inputs);
+    // Push keys are part of the address: a bad key makes the recipient invalid.
+    for (const n of normalized) {
+      const error = pushKeysError(recipients[n.index]!);
+      if (error && n.kind === "ok") Object.assign(n, { kind: "invalid", raw: n.address, error });
+    }
+    const addresses = normalized.flatMap((n) => (n.kind === "ok" ? [n.address] : []));
+    const list = JSON.stringify(addresses);
+    const [statusRows, existingRows] = await Promise.all([
+      rowsOf<{ address: string; status: string }>(
+        tx,
+        sql`
+        select address, status from quarantine
+        where channel = ${channel} and address in (select json_array_elements_text(${list}::json))`,
+      ),
+      rowsOf<{ address: string }>(
+        tx,
+        sql`
+        select address from messages
+        where delivery_id = ${id} and address in (select json_array_elements_text(${list}::json))`,
+      ),
+    ]);
+    const statuses = new Map(statusRows.map((r) => [r.address, r.status]));
+    const existing = new Set(existingRows.map((r) => r.address));
+    const control = delivery.controlGroup as { ratio?: number; externalIds?: string[] } | null;
+    const prepared = prepareRecipients(normalized, {
+      addressStatus: (a) => statuses.get(a) as never,
+      alreadyInDelivery: (a) => existing.has(a),
+      targeted: delivery.targeted,
+      maxTargetSize: delivery.maxTargetSize,
+      controlGroup: control
+        ? {
+          ...(control.ratio !== undefined ? { ratio: control.ratio } : {}),
+          ...(control.externalIds ? { externalIds: new Set(control.externalIds) } : {}),
+        }
+        : null,
+      random: () => randomInt(0, 2 ** 32) / 2 ** 32,
+    });
+    const rows = prepared.messages.map((m) => {
+      const r = recipients[m.index]!;
+      return {
+        e: m.externalId,
+        a: m.address,
+        d: typeof r.address === "object" && r.address !== null ? { keys: r.address.keys } : null,
+        p: r.fields ?? null,
+        s: m.status,
+        t: m.failure?.type ?? null,
+        r: m.failure?.reason ?? null,
+      };
+    });
+    const at = new Date(deps.now()).toISOString();
+    if (rows.length > 0) {
+      await tx.execute(sql`
+        insert into messages (delivery_id, external_id, address, address_data, personalization, status, failure_type, reason, next_attempt_at, created_at, updated_at)
+        select ${id}, r.e, r.a, r.d, r.p, r.s, r.t, r.r, case when r.s = 'pending' then ${at}::timestamptz end, ${at}::timestamptz, ${at}::timestamptz
+        from json_to_recordset(${
+        JSON.stringify(rows)
+      }::json) as r(e text, a text, d jsonb, p jsonb, s text, t text, r smallint)`);
+    }
+    const targetedNow = prepared.pending + (prepared.byReason[127] ?? 0);
+    if (targetedNow > 0) {
+      await tx.update(deliveries).set({ targeted: sql`${deliveries.targeted} + ${targetedNow}` })
+        .where(eq(deliveries.id, id));
+    }
+    const answer: PartAnswer = {
+      deliveryId: id,
+      received: recipients.length,
+      accepted: prepared.pending,
+      ignored: prepared.ignored,
+      excluded: Object.entries(prepared.byReason).map(([reason, count]) => ({
+        reason: Number(reason),
+        label: reasons[Number(reason) as ReasonCode].label,
+        count: count!,
+      })).sort((a, b) => a.reason - b.reason),
+      rejected: prepared.invalid.map((i) => ({
+        index: i.index,
+        externalId: i.externalId,
+        address: recipients[i.index]!.address,
+        error: i.error,
+      })),
+    };
+    if (idempotency) {
+      await tx.insert(idempotencyKeys).values({
+        instanceId: who.instanceId,
+        key: idempotency.key,
+        requestHash: idempotency.hash,
+        status: 201,
+        body: answer,
+      });
+    }
+    return { answer, replayed: false };
+  });
+}
+
+const messageView = (m: typeof messages.$inferSelect) => ({
+  id: String(m.id),
+  deliveryId: m.deliveryId,
+  externalId: m.externalId,
+  address: m.address,
+  status: m.status,
+  failureType: m.failureType,
+  reason: m.reason,
+  attempt: m.attempt,
+  nextAttemptAt: iso(m.nextAttemptAt),
+  providerMessageId: m.providerMessageId,
+  createdAt: m.createdAt.toISOString(),
+  updatedAt: m.updatedAt.toISOString(),
+});
+
+export async function listMessages(
+  deps: AppDeps,
+  who: Principal,
+  deliveryId: string,
+  q: {
+    status?: string | undefined;
+    reason?: number | undefined;
+    after?: number | null;
+    limit: number;
+  },
+) {
+  await findDelivery(deps.database.db, who, deliveryId);
+  const filters = [eq(messages.deliveryId, deliveryId)];
+  if (q.status) filters.push(eq(messages.status, q.status));
+  if (q.reason !== undefined) filters.push(eq(messages.reason, q.reason));
+  if (q.after) filters.push(sql`${messages.id} > ${q.after}`);
+  const rows = await deps.database.db.select().from(messages).where(and(...filters)).orderBy(
+    messages.id,
+  ).limit(q.limit + 1);
+  const items = rows.slice(0, q.limit).map(messageView);
+  return { items, next: rows.length > q.limit ? Number(items.at(-1)!.id) : null };
+}
+
+export async function getMessage(deps: AppDeps, who: Principal, id: string) {
+  if (!/^\d{1,18}$/u.test(id)) throw new ApiError("notFound", `no message ${id}`);
+  const [row] = await deps.database.db.select({ m: messages }).from(messages)
+    .innerJoin(deliveries, eq(deliveries.id, messages.deliveryId))
+    .where(and(eq(messages.id, Number(id)), eq(deliveries.instanceId, who.instanceId)));
+  if (!row) throw new ApiError("notFound", `no message ${id}`);
+  const events = await deps.database.db.select().from(messageEvents).where(
+    eq(messageEvents.messageId, row.m.id),
+  ).orderBy(messageEvents.id);
+  return {
+    ...messageView(row.m),
+    fields: row.m.personalization ?? null,
+    events: events.map((e) => ({
+      at: e.at.toISOString(),
+      event: e.event,
+      status: e.status,
+      failureType: e.failureType,
+      reason: e.reason,
+      text: e.text,
+    })),
+  };
+}
