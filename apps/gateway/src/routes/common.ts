@@ -33,6 +33,10 @@ export const Cursor = z.string().max(200).optional().openapi({
 });
 export const Limit = z.coerce.number().int().min(1).max(1000).default(100);
 
+/** One page of a list: its items and the cursor of the next page (null on the last). */
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
 export const encodeCursor = (value: unknown) =>
   Buffer.from(JSON.stringify(value)).toString("base64url");
 export function decodeCursor<T>(cursor: string | undefined): T | null {

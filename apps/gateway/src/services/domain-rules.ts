@@ -2,7 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import type { DomainRule } from "@sendgate/core";
 import { type Database, domainRules } from "@sendgate/db";
 import type { AppDeps } from "../app.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, isUniqueViolation } from "../errors.ts";
 
 type Row = typeof domainRules.$inferSelect;
 
@@ -79,11 +79,6 @@ export function domainRuleView(row: Row) {
     updatedAt: row.updatedAt.toISOString(),
   };
 }
-
-const isUniqueViolation = (error: unknown): boolean => {
-  const e = error as { code?: string; cause?: { code?: string } };
-  return e?.code === "23505" || e?.cause?.code === "23505";
-};
 
 /** Runs a write; a second rule for the same domain is a conflict, not an internal error. */
 async function unique<T>(domain: string, write: () => Promise<T>): Promise<T> {

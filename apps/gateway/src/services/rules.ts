@@ -14,7 +14,7 @@ import {
 } from "@sendgate/core";
 import { type Database, qualificationRules } from "@sendgate/db";
 import type { AppDeps } from "../app.ts";
-import { ApiError, type FieldError } from "../errors.ts";
+import { ApiError, type FieldError, isUniqueViolation } from "../errors.ts";
 
 type RuleRow = typeof qualificationRules.$inferSelect;
 
@@ -110,11 +110,6 @@ async function findRule(deps: AppDeps, id: string) {
 export async function getRule(deps: AppDeps, id: string) {
   return ruleView(await findRule(deps, id));
 }
-
-const isUniqueViolation = (error: unknown): boolean => {
-  const e = error as { code?: string; cause?: { code?: string } };
-  return e?.code === "23505" || e?.cause?.code === "23505";
-};
 
 const columns = (input: RuleInput) => ({
   channel: input.channel,
@@ -219,19 +214,14 @@ export async function syncShippedRules(
     await tx.execute(sql`lock table qualification_rules in exclusive mode`);
     await tx.delete(qualificationRules).where(eq(qualificationRules.layer, "shipped"));
     if (rules.length === 0) return;
-    await tx.insert(qualificationRules).values(rules.map((rule, position) => ({
-      id: rule.id,
-      layer: "shipped",
-      channel: rule.channel,
-      pattern: rule.pattern,
-      regex: rule.regex ?? false,
-      type: rule.type,
-      reason: rule.reason,
-      retry: rule.retry ?? null,
-      pauseDelivery: rule.pauseDelivery ?? false,
-      note: rule.note ?? null,
-      position,
-    })));
+    await tx.insert(qualificationRules).values(
+      rules.map((rule, position) => ({
+        id: rule.id,
+        layer: "shipped",
+        ...columns(rule),
+        position,
+      })),
+    );
   });
 }
 

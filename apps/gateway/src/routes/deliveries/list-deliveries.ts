@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../../app.ts";
 import { listDeliveries } from "../../services/deliveries.ts";
-import { Cursor, decodeCursor, encodeCursor, errorResponses, Limit } from "../common.ts";
+import { Cursor, decodeCursor, encodeCursor, errorResponses, Limit, Page } from "../common.ts";
 import { Delivery } from "./schemas.ts";
 
 const route = createRoute({
@@ -22,7 +22,7 @@ const route = createRoute({
     200: {
       content: {
         "application/json": {
-          schema: z.object({ items: z.array(Delivery), nextCursor: z.string().nullable() }),
+          schema: Page(Delivery),
         },
       },
       description: "A page",

@@ -1,7 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../../app.ts";
 import { getMessage, listMessages } from "../../services/deliveries.ts";
-import { Cursor, decodeCursor, encodeCursor, errorResponses, Limit, notFound } from "../common.ts";
+import {
+  Cursor,
+  decodeCursor,
+  encodeCursor,
+  errorResponses,
+  Limit,
+  notFound,
+  Page,
+} from "../common.ts";
 import { Message, MessageEvent, ReasonFilter, StatusFilter } from "./schemas.ts";
 
 const list = createRoute({
@@ -17,7 +25,7 @@ const list = createRoute({
     200: {
       content: {
         "application/json": {
-          schema: z.object({ items: z.array(Message), nextCursor: z.string().nullable() }),
+          schema: Page(Message),
         },
       },
       description: "A page",

@@ -2,7 +2,15 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../../app.ts";
 import { requireOperator } from "../../auth.ts";
 import { listEntries } from "../../services/qualification.ts";
-import { Cursor, decodeCursor, encodeCursor, errorResponses, forbidden, Limit } from "../common.ts";
+import {
+  Cursor,
+  decodeCursor,
+  encodeCursor,
+  errorResponses,
+  forbidden,
+  Limit,
+  Page,
+} from "../common.ts";
 import { ChannelName, Entry, StatusName } from "./schemas.ts";
 
 const route = createRoute({
@@ -27,7 +35,7 @@ const route = createRoute({
     200: {
       content: {
         "application/json": {
-          schema: z.object({ items: z.array(Entry), nextCursor: z.string().nullable() }),
+          schema: Page(Entry),
         },
       },
       description: "A page, by id",

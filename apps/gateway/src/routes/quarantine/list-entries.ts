@@ -3,7 +3,15 @@ import type { App, AppDeps } from "../../app.ts";
 import { requireOperator } from "../../auth.ts";
 import { ApiError } from "../../errors.ts";
 import { listEntries } from "../../services/quarantine.ts";
-import { Cursor, decodeCursor, encodeCursor, errorResponses, forbidden, Limit } from "../common.ts";
+import {
+  Cursor,
+  decodeCursor,
+  encodeCursor,
+  errorResponses,
+  forbidden,
+  Limit,
+  Page,
+} from "../common.ts";
 import { AddressStatusName, ChannelName, Entry } from "./schemas.ts";
 
 const route = createRoute({
@@ -27,7 +35,7 @@ const route = createRoute({
     200: {
       content: {
         "application/json": {
-          schema: z.object({ items: z.array(Entry), nextCursor: z.string().nullable() }),
+          schema: Page(Entry),
         },
       },
       description: "A page, by (channel, address)",
