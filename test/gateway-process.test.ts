@@ -24,6 +24,15 @@ beforeAll(async () => {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Set before anything can fail, so that a failed start still stops the process.
+  stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   let output = "";
   base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 60_000);
@@ -40,12 +49,6 @@ beforeAll(async () => {
     child.once("exit", (code) => reject(new Error(`gateway exited (${code}):\n${output}`)));
   });
   expect(output).toContain(`${base}/docs`);
-  stop = async () => {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true });
-  };
 }, 90_000);
 
 afterAll(async () => {
