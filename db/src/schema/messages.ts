@@ -41,8 +41,9 @@ export const messages = pgTable("messages", {
   // Listing and counting a delivery's messages, and finding duplicates within it.
   index("messages_delivery_status_idx").on(t.deliveryId, t.status, t.id),
   index("messages_delivery_address_idx").on(t.deliveryId, t.address),
-  // The dispatcher's claim: due pending messages by next attempt.
-  index("messages_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  // Retries that come due, by time. A first attempt has no next_attempt_at: the dispatcher finds
+  // it by (delivery, status) above, so intake writes one index entry less per message.
+  index("messages_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending' and next_attempt_at is not null`),
   // Asynchronous reports find their message by the provider's id.
   index("messages_provider_id_idx").on(t.providerMessageId).where(
     sql`provider_message_id is not null`,

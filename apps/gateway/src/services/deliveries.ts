@@ -312,8 +312,8 @@ export async function addPart(
     const at = new Date(deps.now()).toISOString();
     if (rows.length > 0) {
       await tx.execute(sql`
-        insert into messages (delivery_id, external_id, address, address_data, personalization, status, failure_type, reason, next_attempt_at, created_at, updated_at)
-        select ${id}, r.e, r.a, r.d, r.p, r.s, r.t, r.r, case when r.s = 'pending' then ${at}::timestamptz end, ${at}::timestamptz, ${at}::timestamptz
+        insert into messages (delivery_id, external_id, address, address_data, personalization, status, failure_type, reason, created_at, updated_at)
+        select ${id}, r.e, r.a, r.d, r.p, r.s, r.t, r.r, ${at}::timestamptz, ${at}::timestamptz
         from json_to_recordset(${
         JSON.stringify(rows)
       }::json) as r(e text, a text, d jsonb, p jsonb, s text, t text, r smallint)`);
