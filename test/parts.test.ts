@@ -97,7 +97,12 @@ describeBackends("parts", (s) => {
         recipients: [
           {
             externalId: "1",
-            address: { endpoint: "https://push.example/s/1", keys: { p256dh, auth } },
+            // As a browser's PushSubscription.toJSON() gives it.
+            address: {
+              endpoint: "https://push.example/s/1",
+              expirationTime: null,
+              keys: { p256dh, auth },
+            },
           },
           {
             externalId: "2",

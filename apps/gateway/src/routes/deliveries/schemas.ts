@@ -92,8 +92,10 @@ export const Delivery = z.object({
   }).optional(),
 }).openapi("Delivery");
 
+// What a browser's PushSubscription.toJSON() gives: endpoint, expirationTime, keys.
 const PushSubscription = z.object({
   endpoint: z.string().min(1).max(2048),
+  expirationTime: z.number().nullable().optional(),
   keys: z.object({ p256dh: z.string().min(1).max(200), auth: z.string().min(1).max(100) }).strict(),
 }).strict();
 
