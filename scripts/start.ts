@@ -1,15 +1,30 @@
 // `npm start`: Sendgate for a new user, on embedded PGlite (./data) unless DATABASE_URL is set.
-// Starts the gateway, makes sure there is an operator key (SENDGATE_ADMIN_KEY, or one created
-// and printed on first start), creates a demo delivery per channel, and prints where to look.
-// The simulator and the senders come with later issues: the demo messages stay pending.
+// Starts the gateway and the simulator (default ports), makes sure there is an operator key
+// (SENDGATE_ADMIN_KEY, or one created and printed on first start), creates a demo delivery per
+// channel addressed to the simulator's magic recipients, and prints where to look. The senders
+// come with a later issue: until then the demo messages stay pending.
 import process from "node:process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createKey } from "../apps/gateway/src/services/keys.ts";
 import { loadConfig, startGateway } from "@sendgate/gateway";
+import { defaultScenario, startSimulator } from "@sendgate/simulator";
 
 const config = loadConfig();
 const gateway = await startGateway(config);
+const simulator = await startSimulator(defaultScenario(), {
+  controlPort: 8090,
+  smtpPort: 2525,
+  smppPort: 2775,
+  pushPort: 8092,
+  pushTlsPort: 8093,
+}).catch(async (error: Error) => {
+  console.error(
+    `sendgate: the simulator could not start (${error.message}); is another one running?`,
+  );
+  await gateway.close();
+  process.exit(1);
+});
 // Without SENDGATE_ADMIN_KEY, the first start on PGlite creates an operator key and keeps it
 // beside the data (readable by the owner only) so that later starts show the same one.
 const keyFile = gateway.database.kind === "pglite"
@@ -43,23 +58,23 @@ const demos = [
   { channel: "sms", content: { sender: "Sendgate", text: "Hello from Sendgate" } },
   { channel: "push", content: { title: "Hello", body: "Hello from Sendgate" } },
 ];
+// A push subscription minted by the simulator, with its keys: a real endpoint to send to.
+const minted = await fetch(`${simulator.urls.control[0]}/push/subscriptions`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ behaviour: "accept" }),
+});
+const subscription = (await minted.json()) as {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+};
 const recipients: Record<string, unknown[]> = {
   email: [{ externalId: "1", address: "success@simulator.example", fields: { firstName: "Ada" } }, {
     externalId: "2",
     address: "",
   }],
-  sms: [{ externalId: "1", address: "+15550000001" }],
-  push: [{
-    externalId: "1",
-    address: {
-      endpoint: "http://127.0.0.1:8092/push/demo",
-      keys: {
-        p256dh:
-          "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
-        auth: "tBHItJI5svbpez7KI4CCXg",
-      },
-    },
-  }],
+  sms: [{ externalId: "1", address: "+15550000000" }],
+  push: [{ externalId: "1", address: { endpoint: subscription.endpoint, keys: subscription.keys } }],
 };
 console.log(
   `Sendgate gateway on ${gateway.url} (${
@@ -75,6 +90,10 @@ console.log(
     }; set SENDGATE_ADMIN_KEY to choose your own)`,
 );
 console.log("  more keys       npm run keys -- create --instance NAME [--operator]");
+console.log("Simulator (loopback)");
+for (const [name, urls] of Object.entries(simulator.urls)) {
+  console.log(`  ${name.padEnd(15)} ${urls.join("  ")}`);
+}
 for (const demo of demos) {
   const delivery = await api("/v1/deliveries", { ...demo, externalRef: "demo" });
   const part = await api(`/v1/deliveries/${delivery.id}/parts`, {
@@ -87,10 +106,11 @@ for (const demo of demos) {
   );
 }
 console.log(
-  "Senders and the simulator are not built yet (issues #4 onwards): demo messages stay pending. Ctrl-C stops.",
+  "The senders are not built yet: the demo messages stay pending. Ctrl-C stops.",
 );
 
 process.on("SIGINT", async () => {
+  await simulator.close();
   await gateway.close();
   process.exit(0);
 });
