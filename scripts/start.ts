@@ -74,7 +74,10 @@ const recipients: Record<string, unknown[]> = {
     address: "",
   }],
   sms: [{ externalId: "1", address: "+15550000000" }],
-  push: [{ externalId: "1", address: { endpoint: subscription.endpoint, keys: subscription.keys } }],
+  push: [{
+    externalId: "1",
+    address: { endpoint: subscription.endpoint, keys: subscription.keys },
+  }],
 };
 console.log(
   `Sendgate gateway on ${gateway.url} (${

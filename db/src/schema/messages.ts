@@ -43,7 +43,9 @@ export const messages = pgTable("messages", {
   index("messages_delivery_address_idx").on(t.deliveryId, t.address),
   // Retries that come due, by time. A first attempt has no next_attempt_at: the dispatcher finds
   // it by (delivery, status) above, so intake writes one index entry less per message.
-  index("messages_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending' and next_attempt_at is not null`),
+  index("messages_due_idx").on(t.nextAttemptAt).where(
+    sql`status = 'pending' and next_attempt_at is not null`,
+  ),
   // Asynchronous reports find their message by the provider's id.
   index("messages_provider_id_idx").on(t.providerMessageId).where(
     sql`provider_message_id is not null`,
