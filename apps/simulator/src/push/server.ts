@@ -8,7 +8,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import { generate } from "selfsigned";
+import { localCertificate } from "../certificate.ts";
 import { activeFault } from "../clock.ts";
 import type { SimulatorContext } from "../context.ts";
 import type { RunningServer } from "../control.ts";
@@ -100,24 +100,9 @@ export async function startPushService(
   });
   let certificate: string | null = null;
   if (options.tlsPort !== null) {
-    const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      extensions: [
-        { name: "basicConstraints", cA: false },
-        { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-        { name: "extKeyUsage", serverAuth: true },
-        {
-          name: "subjectAltName",
-          altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 7, ip: "::1" }, {
-            type: 2,
-            value: "localhost",
-          }],
-        },
-      ],
-    });
+    const pems = await localCertificate();
     certificate = pems.cert;
-    const https = createHttpsServer({ key: pems.private, cert: pems.cert, keepAlive: true });
+    const https = createHttpsServer({ key: pems.key, cert: pems.cert, keepAlive: true });
     listeners.push({
       server: https,
       scheme: "https",

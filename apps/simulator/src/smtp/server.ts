@@ -26,8 +26,8 @@ import process from "node:process";
 import { SMTPServer } from "smtp-server";
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { createTransport } from "nodemailer";
-import { generate } from "selfsigned";
 import { activeFault, type FaultWindow } from "../clock.ts";
+import { localCertificate } from "../certificate.ts";
 import type { SimulatorContext } from "../context.ts";
 import type { RunningServer } from "../control.ts";
 import type { LedgerEntry } from "../ledger.ts";
@@ -113,32 +113,6 @@ export interface SmtpServerHandle extends RunningServer {
   port: number;
   /** Malformed commands, bad addresses, oversized messages: answered with SMTP's own codes. */
   readonly protocolErrors: number;
-}
-
-let certificate: Promise<{ key: string; cert: string }> | null = null;
-
-/** A self-signed certificate for localhost, generated once per process. */
-function localCertificate(): Promise<{ key: string; cert: string }> {
-  certificate ??= generate([{ name: "commonName", value: "localhost" }], {
-    keyType: "ec",
-    algorithm: "sha256",
-    extensions: [
-      { name: "basicConstraints", cA: false },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-      { name: "extKeyUsage", serverAuth: true },
-      {
-        name: "subjectAltName",
-        altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }, {
-          type: 7,
-          ip: "::1",
-        }],
-      },
-    ],
-  }).then((pems) => ({ key: pems.private, cert: pems.cert }), (error) => {
-    certificate = null;
-    throw error;
-  });
-  return certificate;
 }
 
 const ENHANCED_FIRST = /^[245]\.\d{1,3}\.\d{1,3} /u;
