@@ -146,6 +146,40 @@ describeBackends("parts", (s) => {
     expect(other.status).toBe(422);
   });
 
+  it("answers concurrent calls that share an Idempotency-Key once, on one delivery or two", async () => {
+    const key = await s().key("acme");
+    const a = await newDelivery(key);
+    const b = await newDelivery(key);
+    const json = { recipients: [{ externalId: "1", address: "same@example.com" }] };
+    const headers = { "idempotency-key": "shared-key" };
+    const same = await Promise.all(
+      [1, 2, 3].map(() => s().call("POST", `/v1/deliveries/${a}/parts`, { key, json, headers })),
+    );
+    expect(same.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+    const other = await s().call("POST", `/v1/deliveries/${b}/parts`, { key, json, headers });
+    expect(other.status).toBe(422);
+    const racing = await Promise.all([
+      s().call("POST", `/v1/deliveries/${a}/parts`, {
+        key,
+        json,
+        headers: { "idempotency-key": "race" },
+      }),
+      s().call("POST", `/v1/deliveries/${b}/parts`, {
+        key,
+        json,
+        headers: { "idempotency-key": "race" },
+      }),
+    ]);
+    // One wins; the other learns the key was used for another request, never a 500.
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 422]);
+    const totals = await Promise.all(
+      [a, b].map(async (d) =>
+        (await (await s().call("GET", `/v1/deliveries/${d}`, { key })).json()).counts.total
+      ),
+    );
+    expect(totals[0]! + totals[1]!).toBe(2);
+  });
+
   it("finds duplicates across parts appended concurrently into one delivery", async () => {
     const key = await s().key("acme");
     const id = await newDelivery(key);

@@ -11,7 +11,7 @@ import {
 } from "@sendgate/core";
 import { deliveries, idempotencyKeys, messageEvents, messages } from "@sendgate/db";
 import type { AppDeps } from "../app.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, isUniqueViolation } from "../errors.ts";
 import type { Principal } from "./keys.ts";
 import type { CreateDelivery, Recipient } from "../routes/deliveries/schemas.ts";
 
@@ -220,6 +220,37 @@ export const requestHash = (parts: string[]) =>
  * gets the first answer and writes nothing.
  */
 export async function addPart(
+  deps: AppDeps,
+  who: Principal,
+  id: string,
+  recipients: Recipient[],
+  idempotency: { key: string; hash: string } | null,
+): Promise<{ answer: PartAnswer; replayed: boolean }> {
+  try {
+    return await writePart(deps, who, id, recipients, idempotency);
+  } catch (error) {
+    // The same key used at the same moment on another delivery: the other call committed first
+    // (the unique check waited for it). Answer as if this call had come second.
+    if (!idempotency || !isUniqueViolation(error)) throw error;
+    const [previous] = await deps.database.db.select().from(idempotencyKeys)
+      .where(
+        and(
+          eq(idempotencyKeys.instanceId, who.instanceId),
+          eq(idempotencyKeys.key, idempotency.key),
+        ),
+      );
+    if (!previous) throw error;
+    if (previous.requestHash !== idempotency.hash) {
+      throw new ApiError(
+        "idempotencyMismatch",
+        "this Idempotency-Key was used for a different request",
+      );
+    }
+    return { answer: previous.body as PartAnswer, replayed: true };
+  }
+}
+
+async function writePart(
   deps: AppDeps,
   who: Principal,
   id: string,
