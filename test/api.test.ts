@@ -183,3 +183,30 @@ describeBackends("api: limits", (s) => {
     expect((await res.json()).type).toBe("urn:sendgate:problem:tooLarge");
   });
 }, { rateLimit: { perSecond: 0.01, burst: 3 }, maxBodyBytes: 4096 });
+
+describeBackends("api: SMS text", (s) => {
+  it("tells how an SMS template is encoded and refuses one over 10 parts", async () => {
+    const key = await s().key("acme");
+    const sms = (text: string) =>
+      s().call("POST", "/v1/deliveries", {
+        key,
+        json: { channel: "sms", content: { sender: "ACME", text } },
+      });
+    expect((await (await sms("Hello €")).json()).sms).toEqual({
+      encoding: "gsm7",
+      units: 8,
+      segments: 1,
+    });
+    expect((await (await sms("Привет".repeat(20))).json()).sms).toEqual({
+      encoding: "ucs2",
+      units: 120,
+      segments: 2,
+    });
+    const tooLong = await sms("ж".repeat(671));
+    expect(tooLong.status).toBe(400);
+    expect((await tooLong.json()).errors).toEqual([{
+      path: "content.text",
+      message: "the text needs 11 UCS-2 parts; at most 10",
+    }]);
+  });
+});

@@ -8,6 +8,7 @@ import {
   type ReasonCode,
   reasons,
   type RecipientInput,
+  smsTextInfo,
 } from "@sendgate/core";
 import { deliveries, idempotencyKeys, messageEvents, messages } from "@sendgate/db";
 import type { AppDeps } from "../app.ts";
@@ -37,6 +38,9 @@ export function deliveryView(row: DeliveryRow) {
     startedAt: iso(row.startedAt),
     cancelledAt: iso(row.cancelledAt),
     finishedAt: iso(row.finishedAt),
+    ...(row.channel === "sms"
+      ? { sms: smsTextInfo(String((row.content as { text?: string }).text ?? "")) }
+      : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { messageStatuses, reasonCodes } from "@sendgate/core";
+import { messageStatuses, reasonCodes, smsTextInfo } from "@sendgate/core";
 
 const EmailContent = z.object({
   from: z.string().min(3).max(320).openapi({ example: "News <news@example.com>" }),
@@ -14,12 +14,28 @@ const EmailContent = z.object({
   path: ["text"],
 });
 
+/** Parts a long SMS may be split into; the template is checked (fields may lengthen it). */
+export const MAX_SMS_SEGMENTS = 10;
+
 const SmsContent = z.object({
   sender: z.string().min(1).max(15).regex(
     /^(?:\+?\d{1,15}|[A-Za-z0-9 ]{1,11})$/u,
     "an alphanumeric sender of up to 11 characters, or a number of up to 15 digits",
   ),
-  text: z.string().min(1).max(1530),
+  text: z.string().min(1).max(1530).superRefine((text, ctx) => {
+    const info = smsTextInfo(text);
+    if (info.segments > MAX_SMS_SEGMENTS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `the text needs ${info.segments} ${
+          info.encoding === "gsm7" ? "GSM-7" : "UCS-2"
+        } parts; at most ${MAX_SMS_SEGMENTS}`,
+      });
+    }
+  }).openapi({
+    description:
+      "GSM-7 when every character fits, else UCS-2; long texts are sent in up to 10 parts",
+  }),
 }).strict();
 
 const PushContent = z.object({
@@ -85,6 +101,14 @@ export const Delivery = z.object({
   startedAt: z.string().nullable(),
   cancelledAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  sms: z.object({
+    encoding: z.enum(["gsm7", "ucs2"]),
+    units: z.number().int(),
+    segments: z.number().int(),
+  })
+    .optional().openapi({
+      description: "SMS only: how the template is encoded and how many parts it takes",
+    }),
   counts: z.object({
     total: z.number().int(),
     byStatus: Counts.openapi({ description: "Messages per status" }),
