@@ -27,6 +27,14 @@ export interface DatabaseOptions {
   max?: number;
 }
 
+/**
+ * The rows of a raw `execute`: postgres.js answers an array, PGlite `{ rows }`. Also for results
+ * of a transaction's `tx.execute`, which `Database.rows` cannot reach.
+ */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}
+
 export const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
 
 /**
@@ -42,7 +50,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       db,
       kind: "postgres",
-      rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
+      rows: async <T>(query: SQL) => rowsOf<T>(await db.execute(query)),
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -54,7 +62,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     db,
     kind: "pglite",
-    rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
+    rows: async <T>(query: SQL) => rowsOf<T>(await db.execute(query)),
     close: () => client.close(),
   };
 }

@@ -10,7 +10,7 @@ import {
   type RecipientInput,
   smsTextInfo,
 } from "@sendgate/core";
-import { deliveries, idempotencyKeys, messageEvents, messages } from "@sendgate/db";
+import { deliveries, idempotencyKeys, messageEvents, messages, rowsOf } from "@sendgate/db";
 import type { AppDeps } from "../app.ts";
 import { ApiError, isUniqueViolation } from "../errors.ts";
 import type { Principal } from "./keys.ts";
@@ -166,7 +166,7 @@ export async function cancelDelivery(deps: AppDeps, who: Principal, id: string) 
     const stamp = at.toISOString(); // raw SQL parameters are strings on every driver
     const [updated] = await tx.update(deliveries).set({ state: "cancelled", cancelledAt: at })
       .where(eq(deliveries.id, id)).returning();
-    const [count] = await rowsOf<{ n: number }>(
+    const [count] = await rowsOfTx<{ n: number }>(
       tx,
       sql`
       with cancelled as (
@@ -182,11 +182,9 @@ export async function cancelDelivery(deps: AppDeps, who: Principal, id: string) 
   });
 }
 
-/** Raw rows from a transaction, the same shape on postgres.js (array) and PGlite ({ rows }). */
-async function rowsOf<T>(tx: Tx, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await tx.execute(query)) as unknown as T[] | { rows: T[] };
-  return Array.isArray(result) ? result : result.rows;
-}
+/** Raw rows from a transaction. */
+const rowsOfTx = async <T>(tx: Tx, query: ReturnType<typeof sql>) =>
+  rowsOf<T>(await tx.execute(query));
 
 const b64urlLength = (
   s: string,
@@ -303,13 +301,13 @@ async function writePart(
     const addresses = normalized.flatMap((n) => (n.kind === "ok" ? [n.address] : []));
     const list = JSON.stringify(addresses);
     const [statusRows, existingRows] = await Promise.all([
-      rowsOf<{ address: string; status: string }>(
+      rowsOfTx<{ address: string; status: string }>(
         tx,
         sql`
         select address, status from quarantine
         where channel = ${channel} and address in (select json_array_elements_text(${list}::json))`,
       ),
-      rowsOf<{ address: string }>(
+      rowsOfTx<{ address: string }>(
         tx,
         sql`
         select address from messages
