@@ -8,41 +8,14 @@
 // Env: TOTAL (recipients per configuration, default 200000), CONCURRENCY (default 2).
 import process from "node:process";
 import os from "node:os";
-import { randomBytes } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
-import { type Database, migrate, openDatabase } from "@sendgate/db";
 import { createApp } from "@sendgate/gateway";
 import { createKey } from "../apps/gateway/src/services/keys.ts";
+import { scratchDatabase } from "../test/support/scratch-database.ts";
 
 const TOTAL = Number(process.env.TOTAL ?? 200_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 2);
-
-async function fresh(
-  kind: "postgres" | "pglite",
-): Promise<{ database: Database; drop: () => Promise<void> }> {
-  if (kind === "pglite") {
-    const database = await openDatabase({ dataDir: "memory://" });
-    await migrate(database);
-    return { database, drop: () => database.close() };
-  }
-  const url = process.env.DATABASE_URL!;
-  const admin = await openDatabase({ url, max: 1 });
-  const name = `sendgate_bench_${randomBytes(4).toString("hex")}`;
-  await admin.rows(sql.raw(`create database ${name}`));
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const database = await openDatabase({ url: target.href });
-  await migrate(database);
-  return {
-    database,
-    async drop() {
-      await database.close();
-      await admin.rows(sql.raw(`drop database ${name} with (force)`));
-      await admin.close();
-    },
-  };
-}
 
 function part(offset: number, size: number): string {
   const recipients = [];
@@ -58,7 +31,7 @@ function part(offset: number, size: number): string {
 }
 
 async function run(kind: "postgres" | "pglite", size: number) {
-  const { database, drop } = await fresh(kind);
+  const { database, drop } = await scratchDatabase(kind, "sendgate_bench");
   const app = createApp({ database, rateLimit: { perSecond: 1e9, burst: 1e9 } });
   const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
   await new Promise((resolve) => server.once("listening", resolve));

@@ -1,10 +1,9 @@
 import process from "node:process";
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe } from "vitest";
-import { sql } from "drizzle-orm";
-import { type Database, migrate, openDatabase } from "@sendgate/db";
+import type { Database } from "@sendgate/db";
 import { type App, createApp } from "@sendgate/gateway";
 import { createKey } from "../../apps/gateway/src/services/keys.ts";
+import { scratchDatabase } from "./scratch-database.ts";
 
 export interface Backend {
   name: "postgres" | "pglite";
@@ -12,37 +11,9 @@ export interface Backend {
   open(): Promise<{ database: Database; drop(): Promise<void> }>;
 }
 
-/** PostgreSQL: one database per test file, created from DATABASE_URL's server, dropped after. */
-const postgresBackend: Backend = {
-  name: "postgres",
-  async open() {
-    const url = process.env.DATABASE_URL!;
-    const admin = await openDatabase({ url, max: 1 });
-    const name = `sendgate_t_${randomBytes(6).toString("hex")}`;
-    await admin.rows(sql.raw(`create database ${name}`));
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    const database = await openDatabase({ url: target.href, max: 10 });
-    await migrate(database);
-    return {
-      database,
-      async drop() {
-        await database.close();
-        await admin.rows(sql.raw(`drop database if exists ${name} with (force)`));
-        await admin.close();
-      },
-    };
-  },
-};
-
-const pgliteBackend: Backend = {
-  name: "pglite",
-  async open() {
-    const database = await openDatabase({ dataDir: "memory://" });
-    await migrate(database);
-    return { database, drop: () => database.close() };
-  },
-};
+/** PostgreSQL: one database per test file on DATABASE_URL's server; PGlite: one in memory. */
+const postgresBackend: Backend = { name: "postgres", open: () => scratchDatabase("postgres") };
+const pgliteBackend: Backend = { name: "pglite", open: () => scratchDatabase("pglite") };
 
 /**
  * The backends a shared suite runs against. PostgreSQL needs DATABASE_URL; in CI (CI=true) its
