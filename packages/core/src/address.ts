@@ -1,4 +1,5 @@
 import type { Channel } from "./channel.ts";
+import { textProblem } from "./text.ts";
 
 /**
  * Address syntax and normal forms, used for validation and for duplicate detection.
@@ -12,7 +13,10 @@ export type AddressCheck =
   | { ok: false; error: string };
 
 const LOCAL_ATOM = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
-const QUOTED_LOCAL = /^"(?:[^"\\\r\n]|\\.)*"$/u;
+// RFC 5321 quoted string: printable ASCII (and, per RFC 6531, non-ASCII) but `"` and `\`, which
+// are escaped; never a control character, so no CR/LF can reach an SMTP command or a header.
+const QUOTED_LOCAL =
+  /^"(?:[\x20\x21\x23-\x5B\x5D-\x7E\u0080-\uD7FF\uE000-\u{10FFFF}]|\\[\x20-\x7E])*"$/u;
 const LABEL = /^(?!-)[\p{L}\p{N}-]{1,63}(?<!-)$/u;
 
 /** Email: local part kept as written (it may be case-sensitive), domain lower-cased. */
@@ -89,6 +93,49 @@ export function normalizeAddress(
     case "push":
       return normalizeEndpoint(raw);
   }
+}
+
+export type MailboxCheck =
+  | { ok: true; name: string | null; address: string }
+  | { ok: false; error: string };
+
+const MAX_DISPLAY_NAME = 200;
+
+/**
+ * An RFC 5322 mailbox as senders write one: `news@example.com`, `News <news@example.com>`,
+ * `"Doe, Jane" <jane@example.com>`. The display name may be any one-line text (the email channel
+ * encodes it on output, RFC 2047), so it is returned unquoted; the address is checked and
+ * normalized as `normalizeEmail` does. Groups and lists are not mailboxes and are refused.
+ */
+export function parseMailbox(raw: string): MailboxCheck {
+  const value = raw.trim();
+  const problem = textProblem(value, "line");
+  if (problem) return { ok: false, error: problem };
+  const open = value.lastIndexOf("<");
+  if (open === -1) {
+    if (value.includes(">")) return { ok: false, error: "a `>` without its `<`" };
+    const check = normalizeEmail(value);
+    return check.ok ? { ok: true, name: null, address: check.address } : check;
+  }
+  if (!value.endsWith(">")) return { ok: false, error: "text after the address's closing `>`" };
+  const inner = value.slice(open + 1, -1);
+  if (inner.includes(">")) return { ok: false, error: "a `>` inside the address" };
+  const check = normalizeEmail(inner);
+  if (!check.ok) return check;
+  let name = value.slice(0, open).trim();
+  if (name.includes("<")) return { ok: false, error: "more than one `<` in the mailbox" };
+  if (name.startsWith('"')) {
+    if (!/^"(?:[^"\\]|\\.)*"$/u.test(name)) {
+      return { ok: false, error: "the quoted display name is not closed" };
+    }
+    name = name.slice(1, -1).replace(/\\(.)/gu, "$1");
+  } else if (name.includes('"')) {
+    return { ok: false, error: "a display name with a quote must be quoted whole" };
+  }
+  if (name.length > MAX_DISPLAY_NAME) {
+    return { ok: false, error: `display name longer than ${MAX_DISPLAY_NAME} characters` };
+  }
+  return { ok: true, name: name === "" ? null : name, address: check.address };
 }
 
 /** The domain an email address is sent to (flow control key). */

@@ -14,6 +14,7 @@ export * from "./flow-control.ts";
 export * from "./address.ts";
 export * from "./preparation.ts";
 export * from "./sms-text.ts";
+export * from "./text.ts";
 export * from "./qualification/types.ts";
 export * from "./qualification/normalize.ts";
 export * from "./qualification/engine.ts";
