@@ -1,9 +1,19 @@
+import path from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import {
+  type DataDirLock,
+  lockDataDir,
+  onDiskDataDir,
+  prepareDataDir,
+  restrictPermissions,
+} from "./data-dir.ts";
 import * as schema from "./schema/index.ts";
 
+export * from "./data-dir.ts";
 export * from "./schema/index.ts";
 export { schema };
 
@@ -15,16 +25,24 @@ export interface Database {
   readonly kind: "postgres" | "pglite";
   /** Raw SQL returning rows, the same shape on both drivers. */
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /**
+   * The single-writer lock on the data directory, held from open to `close()`; only on PGlite on
+   * disk. A gateway records where it listens with `lock.update({ url, token })`, so that a
+   * command-line tool finding the directory in use (`readLock`) can use its API instead.
+   */
+  readonly lock?: DataDirLock;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; when absent, embedded PGlite is used. */
   url?: string | undefined;
-  /** PGlite data directory; `memory://` (or undefined with `memory: true`) keeps it in memory. */
+  /** PGlite data directory (default `./data`); `memory://` keeps it in memory. */
   dataDir?: string | undefined;
   /** postgres.js pool size (default 10). */
   max?: number;
+  /** Names this process in the data directory's lock (default: the script's file name). */
+  command?: string;
 }
 
 /**
@@ -45,7 +63,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.url) {
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
-    const client = postgres(options.url, { max: options.max ?? 10, onnotice: () => {} });
+    // A server that does not answer fails the start in seconds, not postgres.js's 30.
+    const client = postgres(options.url, {
+      max: options.max ?? 10,
+      connect_timeout: 10,
+      onnotice: () => {},
+    });
     const db = drizzle(client, { schema }) as unknown as Db;
     return {
       db,
@@ -56,15 +79,48 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
-  const client = new PGlite(options.dataDir ?? "./data");
-  await client.waitReady;
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const dataDir = options.dataDir ?? "./data";
+  // In memory there is nothing another process could open, so neither lock nor permissions.
+  const dir = onDiskDataDir(dataDir);
+  let lock: DataDirLock | undefined;
+  if (dir) {
+    prepareDataDir(dir);
+    lock = lockDataDir(dir, { command: options.command ?? defaultCommand() });
+  }
+  let client: InstanceType<typeof PGlite> | undefined;
+  try {
+    client = new PGlite(dir ?? dataDir);
+    await client.waitReady;
+    if (dir) restrictPermissions(dir);
+  } catch (error) {
+    await client?.close().catch(() => {});
+    lock?.release();
+    throw error;
+  }
+  const opened = client;
+  const db = drizzle(opened, { schema }) as unknown as Db;
   return {
     db,
     kind: "pglite",
     rows: async <T>(query: SQL) => rowsOf<T>(await db.execute(query)),
-    close: () => client.close(),
+    ...(lock ? { lock } : {}),
+    // Released even if closing fails: the handle is unusable either way, and holding the lock
+    // until exit would keep every other process out of the directory.
+    close: async () => {
+      try {
+        await opened.close();
+        if (dir) restrictPermissions(dir);
+      } finally {
+        lock?.release();
+      }
+    },
   };
+}
+
+// What the user started, e.g. `keys.ts` or `main.ts`, to name the holder in a refusal.
+function defaultCommand(): string {
+  const script = process.argv[1];
+  return script ? path.basename(script) : path.basename(process.execPath);
 }
 
 /** Applies the committed migrations (idempotent). */
