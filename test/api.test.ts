@@ -152,7 +152,7 @@ describeBackends("api: auth, isolation, validation", (s) => {
       "GET /v1/messages/{id}",
     ]));
     const page = await (await s().call("GET", "/docs", { key: null })).text();
-    expect(page).toContain("/v1/deliveries/{id}/parts");
+    expect(page).toContain('id="post-v1-deliveries-id-parts"');
   });
 });
 

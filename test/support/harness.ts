@@ -2,6 +2,8 @@ import process from "node:process";
 import { afterAll, beforeAll, describe } from "vitest";
 import type { Database } from "@sendgate/db";
 import { type App, createApp } from "@sendgate/gateway";
+import { parseAllowList } from "@sendgate/channels";
+import type { Logger } from "../../apps/gateway/src/log.ts";
 import { createKey } from "../../apps/gateway/src/services/keys.ts";
 import { scratchDatabase } from "./scratch-database.ts";
 
@@ -61,7 +63,15 @@ export interface Suite {
 export function describeBackends(
   name: string,
   body: (suite: () => Suite) => void,
-  appOptions: { rateLimit?: { perSecond: number; burst: number }; maxBodyBytes?: number } = {},
+  appOptions: {
+    rateLimit?: { perSecond: number; burst: number };
+    maxBodyBytes?: number;
+    /** Host resolution for push endpoints; default: every name fails to resolve (no DNS here). */
+    resolve?: (host: string) => Promise<string[]>;
+    /** SENDGATE_PUSH_ALLOW's syntax. */
+    pushAllow?: string;
+    logger?: Logger;
+  } = {},
 ): void {
   for (const backend of backends()) {
     describe(`${name} [${backend.name}]`, () => {
@@ -71,10 +81,15 @@ export function describeBackends(
         const opened = await backend.open();
         drop = opened.drop;
         const database = opened.database;
+        const allow = parseAllowList(appOptions.pushAllow ?? "");
+        if (!allow.ok) throw new Error(allow.error);
         const app = createApp({
           database,
           rateLimit: appOptions.rateLimit ?? { perSecond: 10_000, burst: 10_000 },
           ...(appOptions.maxBodyBytes ? { maxBodyBytes: appOptions.maxBodyBytes } : {}),
+          resolve: appOptions.resolve ?? (() => Promise.reject(new Error("no DNS in tests"))),
+          pushAllow: allow.allow,
+          ...(appOptions.logger ? { logger: appOptions.logger } : {}),
         });
         const operatorKey = (await createKey(database, "ops", true)).key;
         const keys = new Map<string, string>();

@@ -1,11 +1,21 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { routePath } from "hono/route";
 import type { Database } from "@sendgate/db";
 import { VERSION } from "@sendgate/core";
+import type { AllowList } from "@sendgate/channels";
+import { createCachedResolver } from "@sendgate/channels";
 import { type AppEnv, authenticate, rateLimit } from "./auth.ts";
-import { ApiError, fieldErrors, problemResponse } from "./errors.ts";
+import type { App, AppDeps } from "./deps.ts";
+import { ApiError, fieldErrors, type ProblemCode, problemResponse, problems } from "./errors.ts";
+import { errorFields, type Logger, silentLogger, sqlErrorOf } from "./log.ts";
 import { registerRoutes } from "./routes/index.ts";
 import { docsPage } from "./docs.ts";
+import type { Principal } from "./services/keys.ts";
+
+export type { App, AppDeps } from "./deps.ts";
 
 export interface AppOptions {
   database: Database;
@@ -13,18 +23,46 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** The clock, in epoch ms (tests pass their own). */
   now?: () => number;
+  /** Where requests and errors are logged; default: nowhere (the server passes its logger). */
+  logger?: Logger;
+  /** Push endpoints allowed although on a private network (default: none). */
+  pushAllow?: AllowList;
+  /** Host name resolution for the push endpoint check (default: DNS, cached a minute). */
+  resolve?: (host: string) => Promise<string[]>;
+  /** The embedded database's lock token: an operator for the key routes (see `authenticate`). */
+  localToken?: { token: string; principal: () => Promise<Principal> };
 }
 
-export interface AppDeps {
-  database: Database;
-  now: () => number;
-}
+/** Problem codes by HTTP status, for errors raised by Hono itself (HTTPException). */
+const byStatus = new Map<number, ProblemCode>(
+  (Object.entries(problems) as [ProblemCode, { status: number }][])
+    .filter(([code]) => code !== "validation")
+    .map(([code, p]) => [p.status, code]),
+);
 
-export type App = OpenAPIHono<AppEnv>;
+/**
+ * SQL states that mean a value reached the database unchecked (class 22, data exception; 54,
+ * program limit exceeded): the request is at fault, so a 400, but the route should have named the
+ * field, so it is also logged as a bug to fix.
+ */
+const isDataException = (state: string | undefined) =>
+  state !== undefined && (state.startsWith("22") || state.startsWith("54"));
 
 /** Builds the gateway's HTTP app: /health, /ready, /openapi.json, /docs, and the /v1 API. */
 export function createApp(options: AppOptions): App {
-  const deps: AppDeps = { database: options.database, now: options.now ?? Date.now };
+  const logger = options.logger ?? silentLogger();
+  const auth = authenticate(
+    options.database,
+    options.localToken ? { local: options.localToken } : {},
+  );
+  const deps: AppDeps = {
+    database: options.database,
+    now: options.now ?? Date.now,
+    logger,
+    pushAllow: options.pushAllow ?? [],
+    resolve: options.resolve ?? createCachedResolver(),
+    forgetKey: auth.forget,
+  };
   const app = new OpenAPIHono<AppEnv>({
     // Every validation failure names each failing field path (RFC 9457 problem+json).
     defaultHook: (result, c) => {
@@ -42,15 +80,52 @@ export function createApp(options: AppOptions): App {
     },
   });
 
+  // A request id on every answer (the caller's X-Request-Id when sane), and one log line per
+  // request: the route pattern, never the path (it can hold an address).
+  app.use("*", requestId({ limitLength: 64 }));
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.info({
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      route: routePath(c, -1),
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    }, "request");
+  });
+
   app.onError((error, c) => {
     if (error instanceof ApiError) return problemResponse(c, error);
-    if (error instanceof SyntaxError) {
-      return problemResponse(c, new ApiError("malformed", error.message));
+    if (error instanceof HTTPException) {
+      const code = byStatus.get(error.status) ?? (error.status < 500 ? "malformed" : "internal");
+      return problemResponse(c, new ApiError(code, error.message || problems[code].title));
     }
-    const status = (error as { status?: number }).status;
-    if (status === 400) return problemResponse(c, new ApiError("malformed", error.message));
-    console.error("sendgate: unhandled error", error);
-    return problemResponse(c, new ApiError("internal", "internal error; see the gateway's log"));
+    if (error instanceof SyntaxError) {
+      return problemResponse(c, new ApiError("malformed", "the body is not JSON"));
+    }
+    const sql = sqlErrorOf(error);
+    if (isDataException(sql?.code)) {
+      logger.warn(
+        { requestId: c.get("requestId"), route: routePath(c, -1), ...errorFields(error) },
+        "a value reached the database unchecked",
+      );
+      return problemResponse(
+        c,
+        new ApiError("validation", `a value cannot be stored (SQL state ${sql!.code})`),
+      );
+    }
+    logger.error(
+      { requestId: c.get("requestId"), route: routePath(c, -1), ...errorFields(error) },
+      "unhandled error",
+    );
+    return problemResponse(
+      c,
+      new ApiError(
+        "internal",
+        `internal error (request ${c.get("requestId")}); see the gateway's log`,
+      ),
+    );
   });
   app.notFound((c) =>
     problemResponse(
@@ -67,10 +142,8 @@ export function createApp(options: AppOptions): App {
       if (ready) return c.json({ status: "ready", database: deps.database.kind });
       return problemResponse(c, new ApiError("unavailable", "database migrations are not applied"));
     } catch (error) {
-      return problemResponse(
-        c,
-        new ApiError("unavailable", `database unreachable: ${(error as Error).message}`),
-      );
+      logger.warn({ requestId: c.get("requestId"), ...errorFields(error) }, "database unreachable");
+      return problemResponse(c, new ApiError("unavailable", "database unreachable"));
     }
   });
 
@@ -86,7 +159,7 @@ export function createApp(options: AppOptions): App {
     "/v1/*",
     (c, next) => (c.req.path === "/v1/quarantine/import" ? next() : limitBody(c, next)),
   );
-  app.use("/v1/*", authenticate(deps.database));
+  app.use("/v1/*", auth.middleware);
   const rl = options.rateLimit ?? { perSecond: 100, burst: 200 };
   app.use("/v1/*", rateLimit(rl.perSecond, rl.burst));
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

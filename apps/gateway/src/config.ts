@@ -1,22 +1,47 @@
+import { isIP } from "node:net";
 import process from "node:process";
 import { z } from "zod";
+import { type AllowList, parseAllowList } from "@sendgate/channels";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/u;
 
 /**
  * The gateway's configuration, read from the environment once at start. On a bad value it
- * prints every problem and exits; nothing else reads `process.env`.
+ * prints every problem, each naming its variable, and exits; nothing else reads `process.env`.
  */
 const schema = z.object({
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().url().refine(
+    (url) => URL.canParse(url) && /^postgres(?:ql)?:$/u.test(new URL(url).protocol),
+    "a PostgreSQL URL (postgres://user@host:5432/database); unset for the embedded database",
+  ).optional(),
   SENDGATE_DATA_DIR: z.string().min(1).default("./data"),
-  HOST: z.string().min(1).default("127.0.0.1"),
+  HOST: z.string().min(1).refine(
+    (host) => isIP(host.replace(/^\[(.*)\]$/u, "$1")) !== 0 || HOSTNAME.test(host),
+    "a host name or an IP address to listen on (127.0.0.1, ::1, 0.0.0.0 …)",
+  ).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  SENDGATE_ADMIN_KEY: z.string().min(24, "use at least 24 characters").optional(),
-  SENDGATE_ADMIN_INSTANCE: z.string().min(1).default("admin"),
+  SENDGATE_ADMIN_KEY: z.string().min(24, "use at least 24 characters").regex(
+    /^[\x21-\x7e]+$/u,
+    "printable ASCII without spaces",
+  ).optional(),
+  SENDGATE_ADMIN_INSTANCE: z.string().min(1).max(100).default("admin"),
   /** Requests per second allowed per API key, and the burst above it. */
   SENDGATE_RATE_LIMIT: z.coerce.number().positive().default(100),
   SENDGATE_RATE_BURST: z.coerce.number().int().positive().default(200),
   /** Largest request body accepted, in bytes (a 10,000-recipient part with fields fits). */
   SENDGATE_MAX_BODY_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+  SENDGATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  /** Push endpoints on these hosts or networks are allowed although private (and may be http). */
+  SENDGATE_PUSH_ALLOW: z.string().default("").transform((spec, ctx) => {
+    const parsed = parseAllowList(spec);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: "custom", message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.allow;
+  }),
 });
 
 export type Config = {
@@ -28,6 +53,8 @@ export type Config = {
   adminInstance: string;
   rateLimit: { perSecond: number; burst: number };
   maxBodyBytes: number;
+  logLevel: LogLevel;
+  pushAllow: AllowList;
 };
 
 export function parseConfig(
@@ -49,22 +76,45 @@ export function parseConfig(
     config: {
       databaseUrl: e.DATABASE_URL,
       dataDir: e.SENDGATE_DATA_DIR,
-      host: e.HOST,
+      host: e.HOST.replace(/^\[(.*)\]$/u, "$1"),
       port: e.PORT,
       adminKey: e.SENDGATE_ADMIN_KEY,
       adminInstance: e.SENDGATE_ADMIN_INSTANCE,
       rateLimit: { perSecond: e.SENDGATE_RATE_LIMIT, burst: e.SENDGATE_RATE_BURST },
       maxBodyBytes: e.SENDGATE_MAX_BODY_BYTES,
+      logLevel: e.SENDGATE_LOG_LEVEL,
+      pushAllow: e.SENDGATE_PUSH_ALLOW,
     },
   };
 }
 
 /** Reads the environment; prints what is wrong and exits on a bad value. */
-export function loadConfig(): Config {
-  const result = parseConfig(process.env);
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = parseConfig(env);
   if (!result.ok) {
     console.error(`sendgate: invalid configuration:\n  ${result.errors.join("\n  ")}`);
     process.exit(2);
   }
   return result.config;
+}
+
+/** A URL as it can be printed: without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.href;
+  } catch {
+    return "(not a URL)";
+  }
+}
+
+/**
+ * A start that failed for a reason the user can fix: it names the variable to change and is
+ * printed without a stack trace.
+ */
+export class StartupError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(message);
+  }
 }

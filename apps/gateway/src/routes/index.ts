@@ -1,6 +1,7 @@
-import type { App, AppDeps } from "../app.ts";
+import type { App, AppDeps } from "../deps.ts";
 import { registerDeliveryRoutes } from "./deliveries/index.ts";
 import { registerDomainRuleRoutes } from "./domain-rules/index.ts";
+import { registerKeyRoutes } from "./keys/index.ts";
 import { registerQualificationRoutes } from "./qualification/index.ts";
 import { registerQuarantineRoutes } from "./quarantine/index.ts";
 
@@ -10,4 +11,5 @@ export function registerRoutes(app: App, deps: AppDeps): void {
   registerQuarantineRoutes(app, deps);
   registerQualificationRoutes(app, deps);
   registerDomainRuleRoutes(app, deps);
+  registerKeyRoutes(app, deps);
 }

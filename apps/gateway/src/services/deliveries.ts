@@ -1,4 +1,4 @@
-import { createHash, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import {
@@ -10,14 +10,16 @@ import {
   type RecipientInput,
   smsTextInfo,
 } from "@sendgate/core";
-import { deliveries, idempotencyKeys, messageEvents, messages, rowsOf } from "@sendgate/db";
-import type { AppDeps } from "../app.ts";
-import { ApiError, isUniqueViolation } from "../errors.ts";
+import { checkEndpointResolved } from "@sendgate/channels";
+import { deliveries, messageEvents, messages, rowsOf } from "@sendgate/db";
+import type { AppDeps } from "../deps.ts";
+import { ApiError } from "../errors.ts";
+import { integerId, isUuid } from "../ids.ts";
+import { type Idempotency, idempotent, type IdempotentResult, type Tx } from "./idempotency.ts";
 import type { Principal } from "./keys.ts";
 import type { CreateDelivery, Recipient } from "../routes/deliveries/schemas.ts";
 
 type DeliveryRow = typeof deliveries.$inferSelect;
-type Tx = Parameters<Parameters<AppDeps["database"]["db"]["transaction"]>[0]>[0];
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -44,8 +46,28 @@ export function deliveryView(row: DeliveryRow) {
   };
 }
 
-export async function createDelivery(deps: AppDeps, who: Principal, input: CreateDelivery) {
+export type DeliveryView = ReturnType<typeof deliveryView>;
+
+/**
+ * Creates a draft delivery. A `scheduledAt` at or after the end of the validity period could only
+ * fail every message: it is refused.
+ */
+export async function createDelivery(
+  deps: AppDeps,
+  who: Principal,
+  input: CreateDelivery,
+  idempotency: Idempotency | null = null,
+): Promise<IdempotentResult<DeliveryView>> {
   const now = deps.now();
+  const validUntil = now + input.validitySeconds * 1000;
+  if (input.scheduledAt && Date.parse(input.scheduledAt) >= validUntil) {
+    throw new ApiError("validation", "the delivery would be scheduled after its validity ends", [{
+      path: "scheduledAt",
+      message: `must be before the end of the validity period (${
+        new Date(validUntil).toISOString()
+      }); raise validitySeconds or schedule earlier`,
+    }]);
+  }
   const retryPolicy = input.retryPolicy
     ? {
       steps: input.retryPolicy.steps.map((s) => ({
@@ -54,20 +76,22 @@ export async function createDelivery(deps: AppDeps, who: Principal, input: Creat
       })),
     }
     : null;
-  const [row] = await deps.database.db.insert(deliveries).values({
-    instanceId: who.instanceId,
-    channel: input.channel,
-    externalRef: input.externalRef ?? null,
-    content: input.content,
-    validUntil: new Date(now + input.validitySeconds * 1000),
-    retryPolicy,
-    affinity: input.affinity ?? null,
-    scheduledAt: input.scheduledAt ? new Date(input.scheduledAt) : null,
-    controlGroup: input.controlGroup ?? null,
-    maxTargetSize: input.maxTargetSize ?? null,
-    createdAt: new Date(now),
-  }).returning();
-  return deliveryView(row!);
+  return await idempotent(deps.database, who.instanceId, idempotency, async (tx) => {
+    const [row] = await tx.insert(deliveries).values({
+      instanceId: who.instanceId,
+      channel: input.channel,
+      externalRef: input.externalRef ?? null,
+      content: input.content,
+      validUntil: new Date(validUntil),
+      retryPolicy,
+      affinity: input.affinity ?? null,
+      scheduledAt: input.scheduledAt ? new Date(input.scheduledAt) : null,
+      controlGroup: input.controlGroup ?? null,
+      maxTargetSize: input.maxTargetSize ?? null,
+      createdAt: new Date(now),
+    }).returning();
+    return { status: 201, body: deliveryView(row!) };
+  });
 }
 
 /** A delivery of the caller's instance; another instance's id answers 404 like an unknown one. */
@@ -77,7 +101,7 @@ async function findDelivery(
   id: string,
   lock = false,
 ) {
-  if (!/^[0-9a-f-]{36}$/iu.test(id)) throw new ApiError("notFound", `no delivery ${id}`);
+  if (!isUuid(id)) throw new ApiError("notFound", `no delivery ${id}`);
   const query = db.select().from(deliveries).where(
     and(eq(deliveries.id, id), eq(deliveries.instanceId, who.instanceId)),
   );
@@ -115,7 +139,7 @@ export async function listDeliveries(
     state?: string | undefined;
     channel?: string | undefined;
     externalRef?: string | undefined;
-    after?: { t: string; id: string } | null;
+    after: { t: string; id: string } | null;
     limit: number;
   },
 ) {
@@ -192,7 +216,9 @@ const b64urlLength = (
 
 /** Push subscriptions carry keys besides the endpoint: checked here, kept in address_data. */
 function pushKeysError(r: Recipient): string | null {
-  if (typeof r.address !== "object" || r.address === null) return null;
+  if (typeof r.address !== "object" || r.address === null || !r.address.keys) {
+    return "a push subscription needs its keys: give { endpoint, keys: { p256dh, auth } }";
+  }
   if (b64urlLength(r.address.keys.p256dh) !== 65) {
     return "keys.p256dh must be a base64url P-256 public key (65 bytes)";
   }
@@ -202,17 +228,24 @@ function pushKeysError(r: Recipient): string | null {
   return null;
 }
 
+/** A recipient refused before preparation, by its index in the part. */
+export interface RejectedRecipient {
+  index: number;
+  externalId: string;
+  /** The recipient's field at fault: `address`, `externalId`, `fields.<name>` … */
+  field: string;
+  address: unknown;
+  error: string;
+}
+
 export interface PartAnswer {
   deliveryId: string;
   received: number;
   accepted: number;
   ignored: number;
   excluded: { reason: number; label: string; count: number }[];
-  rejected: { index: number; externalId: string; address: unknown; error: string }[];
+  rejected: RejectedRecipient[];
 }
-
-export const requestHash = (parts: string[]) =>
-  createHash("sha256").update(parts.join("\n")).digest("hex");
 
 /**
  * Appends a part to a delivery in one transaction: the delivery row is locked (parts of one
@@ -220,170 +253,168 @@ export const requestHash = (parts: string[]) =>
  * quarantine and the delivery's existing addresses are read in one query each, the core
  * prepares, and every message is written by one INSERT. With an Idempotency-Key, a repeated call
  * gets the first answer and writes nothing.
+ *
+ * `recipients` holds the part's recipients by index; an index the route already refused (dirty
+ * text) is in `refused` instead and is reported, not written: one bad row never fails its
+ * neighbours.
  */
 export async function addPart(
   deps: AppDeps,
   who: Principal,
   id: string,
-  recipients: Recipient[],
-  idempotency: { key: string; hash: string } | null,
-): Promise<{ answer: PartAnswer; replayed: boolean }> {
-  try {
-    return await writePart(deps, who, id, recipients, idempotency);
-  } catch (error) {
-    // The same key used at the same moment on another delivery: the other call committed first
-    // (the unique check waited for it). Answer as if this call had come second.
-    if (!idempotency || !isUniqueViolation(error)) throw error;
-    const [previous] = await deps.database.db.select().from(idempotencyKeys)
-      .where(
-        and(
-          eq(idempotencyKeys.instanceId, who.instanceId),
-          eq(idempotencyKeys.key, idempotency.key),
-        ),
-      );
-    if (!previous) throw error;
-    if (previous.requestHash !== idempotency.hash) {
-      throw new ApiError(
-        "idempotencyMismatch",
-        "this Idempotency-Key was used for a different request",
-      );
-    }
-    return { answer: previous.body as PartAnswer, replayed: true };
-  }
+  part: { received: number; recipients: Map<number, Recipient>; refused: RejectedRecipient[] },
+  idempotency: Idempotency | null,
+): Promise<IdempotentResult<PartAnswer>> {
+  // Resolved before the transaction: a slow name server must not hold the delivery's lock.
+  const endpoints = await endpointErrors(deps, part.recipients);
+  return await idempotent(
+    deps.database,
+    who.instanceId,
+    idempotency,
+    async (tx) => ({ status: 201, body: await writePart(deps, tx, who, id, part, endpoints) }),
+  );
+}
+
+/**
+ * Why each push endpoint of the part may not be connected to (server-side request forgery): not
+ * https, or on a loopback, private, link-local … address, literally or by what its name resolves
+ * to (see `checkEndpointResolved`), unless the operator allows it (SENDGATE_PUSH_ALLOW). By
+ * index; the push sender checks again when it connects.
+ */
+async function endpointErrors(
+  deps: AppDeps,
+  recipients: Map<number, Recipient>,
+): Promise<Map<number, string>> {
+  const errors = new Map<number, string>();
+  await Promise.all(
+    [...recipients].map(async ([index, r]) => {
+      if (typeof r.address !== "object" || r.address === null) return;
+      const check = await checkEndpointResolved(r.address.endpoint, deps.pushAllow, deps.resolve);
+      if (!check.ok) errors.set(index, check.error);
+    }),
+  );
+  return errors;
 }
 
 async function writePart(
   deps: AppDeps,
+  tx: Tx,
   who: Principal,
   id: string,
-  recipients: Recipient[],
-  idempotency: { key: string; hash: string } | null,
-): Promise<{ answer: PartAnswer; replayed: boolean }> {
-  return await deps.database.db.transaction(async (tx) => {
-    const delivery = await findDelivery(tx, who, id, true);
-    if (idempotency) {
-      const [previous] = await tx.select().from(idempotencyKeys)
-        .where(
-          and(
-            eq(idempotencyKeys.instanceId, who.instanceId),
-            eq(idempotencyKeys.key, idempotency.key),
-          ),
-        );
-      if (previous) {
-        if (previous.requestHash !== idempotency.hash) {
-          throw new ApiError(
-            "idempotencyMismatch",
-            "this Idempotency-Key was used for a different request",
-          );
-        }
-        return { answer: previous.body as PartAnswer, replayed: true };
+  part: { received: number; recipients: Map<number, Recipient>; refused: RejectedRecipient[] },
+  endpoints: Map<number, string>,
+): Promise<PartAnswer> {
+  const delivery = await findDelivery(tx, who, id, true);
+  if (delivery.state === "cancelled" || delivery.state === "finished") {
+    throw new ApiError(
+      "conflict",
+      `delivery ${id} is ${delivery.state}: it takes no more recipients`,
+    );
+  }
+  const channel = delivery.channel as Channel;
+  const entries = [...part.recipients];
+  const recipientAt = (i: number) => entries[i]![1];
+  const inputs: RecipientInput[] = entries.map(([, r]) => ({
+    externalId: r.externalId,
+    address: typeof r.address === "object" && r.address !== null
+      ? r.address.endpoint
+      : r.address ?? null,
+  }));
+  const normalized = normalizeRecipients(channel, inputs);
+  for (const n of normalized) {
+    if (n.kind !== "ok") continue;
+    const r = recipientAt(n.index);
+    // Push keys are part of the address: without them, or with bad ones, nothing can be sent.
+    const error = channel === "push"
+      ? pushKeysError(r) ?? endpoints.get(entries[n.index]![0]) ?? null
+      : typeof r.address === "object" && r.address !== null
+      ? `a push subscription is not a ${channel} address`
+      : null;
+    if (error) Object.assign(n, { kind: "invalid", raw: n.address, error });
+  }
+  const addresses = normalized.flatMap((n) => (n.kind === "ok" ? [n.address] : []));
+  const list = JSON.stringify(addresses);
+  const [statusRows, existingRows] = await Promise.all([
+    rowsOfTx<{ address: string; status: string }>(
+      tx,
+      sql`
+      select address, status from quarantine
+      where channel = ${channel} and address in (select json_array_elements_text(${list}::json))`,
+    ),
+    rowsOfTx<{ address: string }>(
+      tx,
+      sql`
+      select address from messages
+      where delivery_id = ${id} and address in (select json_array_elements_text(${list}::json))`,
+    ),
+  ]);
+  const statuses = new Map(statusRows.map((r) => [r.address, r.status]));
+  const existing = new Set(existingRows.map((r) => r.address));
+  const control = delivery.controlGroup as { ratio?: number; externalIds?: string[] } | null;
+  const prepared = prepareRecipients(normalized, {
+    addressStatus: (a) => statuses.get(a) as never,
+    alreadyInDelivery: (a) => existing.has(a),
+    targeted: delivery.targeted,
+    maxTargetSize: delivery.maxTargetSize,
+    controlGroup: control
+      ? {
+        ...(control.ratio !== undefined ? { ratio: control.ratio } : {}),
+        ...(control.externalIds ? { externalIds: new Set(control.externalIds) } : {}),
       }
-    }
-    if (delivery.state === "cancelled" || delivery.state === "finished") {
-      throw new ApiError(
-        "conflict",
-        `delivery ${id} is ${delivery.state}: it takes no more recipients`,
-      );
-    }
-    const channel = delivery.channel as Channel;
-    const inputs: RecipientInput[] = recipients.map((r) => ({
-      externalId: r.externalId,
-      address: typeof r.address === "object" && r.address !== null
-        ? r.address.endpoint
-        : r.address ?? null,
-    }));
-    const normalized = normalizeRecipients(channel, inputs);
-    // Push keys are part of the address: a bad key makes the recipient invalid.
-    for (const n of normalized) {
-      const error = pushKeysError(recipients[n.index]!);
-      if (error && n.kind === "ok") Object.assign(n, { kind: "invalid", raw: n.address, error });
-    }
-    const addresses = normalized.flatMap((n) => (n.kind === "ok" ? [n.address] : []));
-    const list = JSON.stringify(addresses);
-    const [statusRows, existingRows] = await Promise.all([
-      rowsOfTx<{ address: string; status: string }>(
-        tx,
-        sql`
-        select address, status from quarantine
-        where channel = ${channel} and address in (select json_array_elements_text(${list}::json))`,
-      ),
-      rowsOfTx<{ address: string }>(
-        tx,
-        sql`
-        select address from messages
-        where delivery_id = ${id} and address in (select json_array_elements_text(${list}::json))`,
-      ),
-    ]);
-    const statuses = new Map(statusRows.map((r) => [r.address, r.status]));
-    const existing = new Set(existingRows.map((r) => r.address));
-    const control = delivery.controlGroup as { ratio?: number; externalIds?: string[] } | null;
-    const prepared = prepareRecipients(normalized, {
-      addressStatus: (a) => statuses.get(a) as never,
-      alreadyInDelivery: (a) => existing.has(a),
-      targeted: delivery.targeted,
-      maxTargetSize: delivery.maxTargetSize,
-      controlGroup: control
-        ? {
-          ...(control.ratio !== undefined ? { ratio: control.ratio } : {}),
-          ...(control.externalIds ? { externalIds: new Set(control.externalIds) } : {}),
-        }
-        : null,
-      random: () => randomInt(0, 2 ** 32) / 2 ** 32,
-    });
-    const rows = prepared.messages.map((m) => {
-      const r = recipients[m.index]!;
-      return {
-        e: m.externalId,
-        a: m.address,
-        d: typeof r.address === "object" && r.address !== null ? { keys: r.address.keys } : null,
-        p: r.fields ?? null,
-        s: m.status,
-        t: m.failure?.type ?? null,
-        r: m.failure?.reason ?? null,
-      };
-    });
-    const at = new Date(deps.now()).toISOString();
-    if (rows.length > 0) {
-      await tx.execute(sql`
-        insert into messages (delivery_id, external_id, address, address_data, personalization, status, failure_type, reason, created_at, updated_at)
-        select ${id}, r.e, r.a, r.d, r.p, r.s, r.t, r.r, ${at}::timestamptz, ${at}::timestamptz
-        from json_to_recordset(${
-        JSON.stringify(rows)
-      }::json) as r(e text, a text, d jsonb, p jsonb, s text, t text, r smallint)`);
-    }
-    const targetedNow = prepared.pending + (prepared.byReason[127] ?? 0);
-    if (targetedNow > 0) {
-      await tx.update(deliveries).set({ targeted: sql`${deliveries.targeted} + ${targetedNow}` })
-        .where(eq(deliveries.id, id));
-    }
-    const answer: PartAnswer = {
-      deliveryId: id,
-      received: recipients.length,
-      accepted: prepared.pending,
-      ignored: prepared.ignored,
-      excluded: Object.entries(prepared.byReason).map(([reason, count]) => ({
-        reason: Number(reason),
-        label: reasons[Number(reason) as ReasonCode].label,
-        count: count!,
-      })).sort((a, b) => a.reason - b.reason),
-      rejected: prepared.invalid.map((i) => ({
-        index: i.index,
-        externalId: i.externalId,
-        address: recipients[i.index]!.address,
-        error: i.error,
-      })),
-    };
-    if (idempotency) {
-      await tx.insert(idempotencyKeys).values({
-        instanceId: who.instanceId,
-        key: idempotency.key,
-        requestHash: idempotency.hash,
-        status: 201,
-        body: answer,
-      });
-    }
-    return { answer, replayed: false };
+      : null,
+    random: () => randomInt(0, 2 ** 32) / 2 ** 32,
   });
+  const rows = prepared.messages.map((m) => {
+    const r = recipientAt(m.index);
+    return {
+      e: m.externalId,
+      a: m.address,
+      d: typeof r.address === "object" && r.address !== null ? { keys: r.address.keys } : null,
+      p: r.fields ?? null,
+      s: m.status,
+      t: m.failure?.type ?? null,
+      r: m.failure?.reason ?? null,
+    };
+  });
+  const at = new Date(deps.now()).toISOString();
+  if (rows.length > 0) {
+    await tx.execute(sql`
+      insert into messages (delivery_id, external_id, address, address_data, personalization, status, failure_type, reason, created_at, updated_at)
+      select ${id}, r.e, r.a, r.d, r.p, r.s, r.t, r.r, ${at}::timestamptz, ${at}::timestamptz
+      from json_to_recordset(${
+      JSON.stringify(rows)
+    }::json) as r(e text, a text, d jsonb, p jsonb, s text, t text, r smallint)`);
+  }
+  const targetedNow = prepared.pending + (prepared.byReason[127] ?? 0);
+  if (targetedNow > 0) {
+    await tx.update(deliveries).set({ targeted: sql`${deliveries.targeted} + ${targetedNow}` })
+      .where(eq(deliveries.id, id));
+  }
+  const rejected: RejectedRecipient[] = [
+    ...part.refused,
+    ...prepared.invalid.map((i) => {
+      const [index, r] = entries[i.index]!;
+      return {
+        index,
+        externalId: i.externalId,
+        field: "address",
+        address: r.address,
+        error: i.error,
+      };
+    }),
+  ].sort((a, b) => a.index - b.index);
+  return {
+    deliveryId: id,
+    received: part.received,
+    accepted: prepared.pending,
+    ignored: prepared.ignored,
+    excluded: Object.entries(prepared.byReason).map(([reason, count]) => ({
+      reason: Number(reason),
+      label: reasons[Number(reason) as ReasonCode].label,
+      count: count!,
+    })).sort((a, b) => a.reason - b.reason),
+    rejected,
+  };
 }
 
 const messageView = (m: typeof messages.$inferSelect) => ({
@@ -408,7 +439,7 @@ export async function listMessages(
   q: {
     status?: string | undefined;
     reason?: number | undefined;
-    after?: number | null;
+    after: number | null;
     limit: number;
   },
 ) {
@@ -425,10 +456,11 @@ export async function listMessages(
 }
 
 export async function getMessage(deps: AppDeps, who: Principal, id: string) {
-  if (!/^\d{1,18}$/u.test(id)) throw new ApiError("notFound", `no message ${id}`);
+  const key = integerId(id);
+  if (key === null) throw new ApiError("notFound", `no message ${id}`);
   const [row] = await deps.database.db.select({ m: messages }).from(messages)
     .innerJoin(deliveries, eq(deliveries.id, messages.deliveryId))
-    .where(and(eq(messages.id, Number(id)), eq(deliveries.instanceId, who.instanceId)));
+    .where(and(eq(messages.id, key), eq(deliveries.instanceId, who.instanceId)));
   if (!row) throw new ApiError("notFound", `no message ${id}`);
   const events = await deps.database.db.select().from(messageEvents).where(
     eq(messageEvents.messageId, row.m.id),

@@ -1,8 +1,10 @@
 import { asc, eq } from "drizzle-orm";
 import type { DomainRule } from "@sendgate/core";
 import { type Database, domainRules } from "@sendgate/db";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ApiError, isUniqueViolation } from "../errors.ts";
+import { integerId } from "../ids.ts";
+import { type Idempotency, idempotent, type IdempotentResult } from "./idempotency.ts";
 
 type Row = typeof domainRules.$inferSelect;
 
@@ -58,6 +60,8 @@ const present = <K extends string, V>(
   value: V | undefined,
 ) => (value === undefined ? {} : { [key]: value } as { [P in K]: V });
 
+export type DomainRuleView = ReturnType<typeof domainRuleView>;
+
 export function domainRuleView(row: Row) {
   const s = settings(row);
   return {
@@ -93,8 +97,9 @@ async function unique<T>(domain: string, write: () => Promise<T>): Promise<T> {
 }
 
 const parseId = (id: string) => {
-  if (!/^\d{1,9}$/u.test(id)) throw new ApiError("notFound", `no domain rule ${id}`);
-  return Number(id);
+  const key = integerId(id, 2_147_483_647);
+  if (key === null) throw new ApiError("notFound", `no domain rule ${id}`);
+  return key;
 };
 
 export async function listDomainRules(deps: AppDeps) {
@@ -110,18 +115,25 @@ export async function getDomainRule(deps: AppDeps, id: string) {
   return domainRuleView(row);
 }
 
-export async function createDomainRule(deps: AppDeps, input: DomainRuleInput) {
+export async function createDomainRule(
+  deps: AppDeps,
+  input: DomainRuleInput,
+  owner: string,
+  idempotency: Idempotency | null = null,
+): Promise<IdempotentResult<DomainRuleView>> {
   const at = new Date(deps.now());
-  const [row] = await unique(
+  return await unique(
     input.domain,
     () =>
-      deps.database.db.insert(domainRules).values({
-        ...toColumns(input),
-        createdAt: at,
-        updatedAt: at,
-      }).returning(),
+      idempotent(deps.database, owner, idempotency, async (tx) => {
+        const [row] = await tx.insert(domainRules).values({
+          ...toColumns(input),
+          createdAt: at,
+          updatedAt: at,
+        }).returning();
+        return { status: 201, body: domainRuleView(row!) };
+      }),
   );
-  return domainRuleView(row!);
 }
 
 /** Replaces a rule whole: a setting left out goes back to absent (inherit). */

@@ -1,9 +1,10 @@
 import { and, asc, between, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Channel, EntryStatus, FailureType } from "@sendgate/core";
 import { AddressStatus } from "@sendgate/core";
-import { qualificationEntries, quarantine } from "@sendgate/db";
-import type { AppDeps } from "../app.ts";
+import { qualificationEntries, qualificationRules, quarantine } from "@sendgate/db";
+import type { AppDeps } from "../deps.ts";
 import { ApiError, type FieldError } from "../errors.ts";
+import { integerId } from "../ids.ts";
 import { pairError } from "./rules.ts";
 
 type EntryRow = typeof qualificationEntries.$inferSelect;
@@ -78,10 +79,11 @@ function checkPair(
 
 /** An operator qualifies one entry: its type, reason and status. */
 export async function updateEntry(deps: AppDeps, id: string, patch: EntryPatch) {
-  if (!/^\d{1,9}$/u.test(id)) throw new ApiError("notFound", `no qualification entry ${id}`);
+  const key = integerId(id, 2_147_483_647);
+  if (key === null) throw new ApiError("notFound", `no qualification entry ${id}`);
   return await deps.database.db.transaction(async (tx) => {
     const [row] = await tx.select().from(qualificationEntries).where(
-      eq(qualificationEntries.id, Number(id)),
+      eq(qualificationEntries.id, key),
     ).for("update");
     if (!row) throw new ApiError("notFound", `no qualification entry ${id}`);
     const error = checkPair(patch, row);
@@ -134,6 +136,24 @@ export async function requalify(deps: AppDeps, input: Requalification) {
     : null;
   if (given) throw new ApiError("validation", "the type and reason do not agree", [given]);
   return await deps.database.db.transaction(async (tx) => {
+    // What it names must exist: a typo must not pass for "nothing to release" (200, 0).
+    const known = byText
+      ? await tx.select({ id: qualificationEntries.id }).from(qualificationEntries)
+        .where(entryMatch).limit(1)
+      : await tx.select({ id: qualificationRules.id }).from(qualificationRules).where(
+        and(
+          eq(qualificationRules.id, input.ruleId!),
+          eq(qualificationRules.channel, input.channel),
+        ),
+      );
+    if (known.length === 0) {
+      throw new ApiError(
+        "notFound",
+        byText
+          ? `no ${input.channel} qualification entry has this normalized text`
+          : `no ${input.channel} rule ${input.ruleId}`,
+      );
+    }
     let entriesUpdated = 0;
     if (Object.keys(set).length > 0) {
       // Each distinct pair the update would leave must be allowed: a few rows, read once.

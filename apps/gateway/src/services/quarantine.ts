@@ -7,9 +7,10 @@ import {
   type FailureType,
   normalizeAddress,
   type ReasonCode,
+  textProblem,
 } from "@sendgate/core";
 import { quarantine } from "@sendgate/db";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 
 type Row = typeof quarantine.$inferSelect;
@@ -359,6 +360,10 @@ export async function importAddresses(
     }
     const parsed = parse(line.text);
     if ("error" in parsed) return fail(line.number, parsed.address, parsed.error);
+    // A line that cannot be stored fails alone, never its batch (NUL, lone surrogate).
+    const dirty = textProblem(parsed.address, "token") ??
+      (parsed.comment && textProblem(parsed.comment));
+    if (dirty) return fail(line.number, parsed.address, dirty);
     const check = normalizeAddress(input.channel, parsed.address);
     if (!check.ok) return fail(line.number, parsed.address, check.error);
     if (parsed.comment && parsed.comment.length > MAX_COMMENT) {

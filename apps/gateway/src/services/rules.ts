@@ -13,8 +13,9 @@ import {
   shippedRules,
 } from "@sendgate/core";
 import { type Database, qualificationRules } from "@sendgate/db";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ApiError, type FieldError, isUniqueViolation } from "../errors.ts";
+import { type Idempotency, idempotent, type IdempotentResult, type Tx } from "./idempotency.ts";
 
 type RuleRow = typeof qualificationRules.$inferSelect;
 
@@ -31,6 +32,8 @@ export interface RuleInput {
   note?: string | undefined;
   position?: number | undefined;
 }
+
+export type RuleView = ReturnType<typeof ruleView>;
 
 export function ruleView(row: RuleRow) {
   return {
@@ -126,12 +129,17 @@ const columns = (input: RuleInput) => ({
  * Creates an operator rule. Without a position it goes last in the operator layer; with one, it
  * takes that place and the rules from there on move down by one.
  */
-export async function createRule(deps: AppDeps, input: RuleInput & { id?: string | undefined }) {
+export async function createRule(
+  deps: AppDeps,
+  input: RuleInput & { id?: string | undefined },
+  owner: string,
+  idempotency: Idempotency | null = null,
+): Promise<IdempotentResult<RuleView>> {
   checkRule(input);
   const id = input.id ?? `op-${randomBytes(6).toString("hex")}`;
   const at = new Date(deps.now());
   try {
-    return await deps.database.db.transaction(async (tx) => {
+    return await idempotent(deps.database, owner, idempotency, async (tx) => {
       const position = input.position ?? await nextPosition(tx);
       if (input.position !== undefined) await shiftFrom(tx, position, null);
       const [row] = await tx.insert(qualificationRules).values({
@@ -143,15 +151,13 @@ export async function createRule(deps: AppDeps, input: RuleInput & { id?: string
         updatedAt: at,
       })
         .returning();
-      return ruleView(row!);
+      return { status: 201, body: ruleView(row!) };
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new ApiError("conflict", `a rule ${id} already exists`);
     throw error;
   }
 }
-
-type Tx = Parameters<Parameters<AppDeps["database"]["db"]["transaction"]>[0]>[0];
 
 async function nextPosition(tx: Tx): Promise<number> {
   const [row] = await tx.select({

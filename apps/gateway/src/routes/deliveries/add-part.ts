@@ -1,11 +1,21 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
-import { ApiError, fieldErrors } from "../../errors.ts";
-import { addPart, requestHash } from "../../services/deliveries.ts";
-import { conflict, errorResponses, notFound, tooLarge } from "../common.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
+import { ApiError, type FieldError, fieldErrors } from "../../errors.ts";
+import { addPart, type RejectedRecipient } from "../../services/deliveries.ts";
+import { requestHash } from "../../services/idempotency.ts";
+import {
+  conflict,
+  defineRoute,
+  errorResponses,
+  IdempotencyHeader,
+  notFound,
+  replayHeaders,
+  tooLarge,
+} from "../common.ts";
+import { isTextIssue, textIssueMessage } from "../fields.ts";
 import { MAX_PART, PartBody, PartResult, Recipient } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "post",
   path: "/v1/deliveries/{id}/parts",
   tags: ["deliveries"],
@@ -13,11 +23,13 @@ const route = createRoute({
   description:
     "Recipients are prepared at once: duplicates, missing, denylisted and quarantined addresses, the control " +
     "group and the target size limit become ignored messages, counted by reason. Invalid addresses are reported per " +
-    "recipient under `rejected` and not written; the rest of the part is written in one transaction. With an " +
+    "recipient under `rejected` and not written, as are recipients whose texts cannot be stored or sent (a NUL " +
+    "character, a lone surrogate, a control character in an id), each named by index and field; the rest of the " +
+    "part is written in one transaction. A malformed recipient (wrong type, unknown field) fails the part (400). With an " +
     "`Idempotency-Key` header, a retried call returns the first answer and writes nothing twice.",
   request: {
     params: z.object({ id: z.string() }),
-    headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
+    headers: IdempotencyHeader,
     body: {
       content: {
         "application/json": { schema: PartBody },
@@ -49,39 +61,92 @@ const route = createRoute({
   },
 });
 
-/** Parses NDJSON: one recipient per non-empty line; every bad line is named. */
-function parseNdjson(text: string): Recipient[] {
-  const recipients: Recipient[] = [];
-  const errors: { path: string; message: string }[] = [];
-  text.split(/\r?\n/u).forEach((line, i) => {
-    if (line.trim() === "") return;
+const Envelope = z.object({ recipients: z.array(z.unknown()).min(1).max(MAX_PART) }).strict();
+
+/** An NDJSON line that is not JSON: reported by its line number, not checked as a recipient. */
+const NOT_JSON = Symbol("not JSON");
+
+/**
+ * The raw recipients of a JSON or NDJSON body, by index (NDJSON: the non-empty lines), and the
+ * lines that are not JSON. A JSON body that is not one fails at once.
+ */
+function rawRecipients(type: string, text: string): { raw: unknown[]; errors: FieldError[] } {
+  if (type === "application/json") {
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(text);
     } catch (error) {
-      errors.push({ path: `line ${i + 1}`, message: `not JSON: ${(error as Error).message}` });
-      return;
+      // A SyntaxError, or a RangeError for nesting too deep for the parser.
+      throw new ApiError("malformed", `the body is not JSON: ${(error as Error).message}`);
     }
-    const parsed = Recipient.safeParse(value);
-    if (parsed.success) recipients.push(parsed.data);
-    else {errors.push(
-        ...fieldErrors(parsed.error.issues, `recipients.${recipients.length + errors.length}`),
-      );}
+    const parsed = Envelope.safeParse(value);
+    if (!parsed.success) {
+      throw new ApiError(
+        "validation",
+        "the part has invalid fields",
+        fieldErrors(parsed.error.issues),
+      );
+    }
+    return { raw: parsed.data.recipients, errors: [] };
+  }
+  const raw: unknown[] = [];
+  const errors: FieldError[] = [];
+  text.split(/\r?\n/u).forEach((line, i) => {
+    if (line.trim() === "") return;
+    try {
+      raw.push(JSON.parse(line));
+    } catch (error) {
+      raw.push(NOT_JSON);
+      errors.push({ path: `line ${i + 1}`, message: `not JSON: ${(error as Error).message}` });
+    }
   });
-  if (errors.length) throw new ApiError("validation", "the part has invalid recipients", errors);
-  if (recipients.length === 0) {
+  if (raw.length === 0) {
     throw new ApiError("validation", "the part has no recipient", [{
       path: "recipients",
       message: "at least one",
     }]);
   }
-  if (recipients.length > MAX_PART) {
+  if (raw.length > MAX_PART) {
     throw new ApiError("validation", `at most ${MAX_PART} recipients per part`, [{
       path: "recipients",
-      message: `${recipients.length} given`,
+      message: `${raw.length} given`,
     }]);
   }
-  return recipients;
+  return { raw, errors };
+}
+
+/**
+ * Checks each recipient. A malformed one (wrong type, unknown field, too long) fails the part: the
+ * caller's code is wrong and should know. One whose texts cannot be stored or sent (NUL, lone
+ * surrogate, control character: dirty data from an export) is refused alone, by index and field,
+ * and the rest of the part is written.
+ */
+function checkRecipients({ raw, errors }: { raw: unknown[]; errors: FieldError[] }) {
+  const recipients = new Map<number, Recipient>();
+  const refused: RejectedRecipient[] = [];
+  raw.forEach((value, index) => {
+    if (value === NOT_JSON) return;
+    const parsed = Recipient.safeParse(value);
+    if (parsed.success) {
+      recipients.set(index, parsed.data);
+      return;
+    }
+    if (!parsed.error.issues.every(isTextIssue)) {
+      errors.push(...fieldErrors(parsed.error.issues, `recipients.${index}`));
+      return;
+    }
+    const issue = parsed.error.issues[0]!;
+    const r = value as { externalId?: unknown; address?: unknown };
+    refused.push({
+      index,
+      externalId: typeof r.externalId === "string" ? r.externalId : "",
+      field: issue.path.map(String).join("."),
+      address: r.address ?? null,
+      error: textIssueMessage(issue),
+    });
+  });
+  if (errors.length) throw new ApiError("validation", "the part has invalid recipients", errors);
+  return { received: raw.length, recipients, refused };
 }
 
 export function register(app: App, deps: AppDeps) {
@@ -90,45 +155,39 @@ export function register(app: App, deps: AppDeps) {
   app.openAPIRegistry.registerPath(route);
   app.post("/v1/deliveries/:id/parts", async (c) => {
     const id = c.req.param("id");
-    const key = c.req.header("idempotency-key");
-    if (key !== undefined && (key.length === 0 || key.length > 200)) {
-      throw new ApiError("validation", "invalid Idempotency-Key", [{
-        path: "header.idempotency-key",
-        message: "1 to 200 characters",
-      }]);
+    const headers = IdempotencyHeader.safeParse({
+      "idempotency-key": c.req.header("idempotency-key"),
+    });
+    if (!headers.success) {
+      throw new ApiError(
+        "validation",
+        "invalid Idempotency-Key",
+        fieldErrors(headers.error.issues, "header"),
+      );
+    }
+    const unknown = Object.keys(c.req.query());
+    if (unknown.length) {
+      throw new ApiError(
+        "validation",
+        "this route takes no query parameter",
+        unknown.map((name) => ({
+          path: `query.${name}`,
+          message: "unknown parameter",
+        })),
+      );
     }
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-    const text = await c.req.text();
-    let recipients: Recipient[];
-    if (type === "application/x-ndjson" || type === "application/ndjson") {
-      recipients = parseNdjson(text);
-    } else if (type === "application/json") {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        throw new ApiError("malformed", `the body is not JSON: ${(error as Error).message}`);
-      }
-      const parsed = PartBody.safeParse(value);
-      if (!parsed.success) {
-        throw new ApiError(
-          "validation",
-          "the part has invalid fields",
-          fieldErrors(parsed.error.issues),
-        );
-      }
-      recipients = parsed.data.recipients;
-    } else {
+    if (!PART_TYPES.has(type)) {
       throw new ApiError("unsupportedMediaType", "send application/json or application/x-ndjson");
     }
-    const idempotency = key ? { key, hash: requestHash(["parts", id, type, text]) } : null;
-    const { answer, replayed } = await addPart(
-      deps,
-      c.get("principal"),
-      id,
-      recipients,
-      idempotency,
-    );
-    return c.json(answer, replayed ? 200 : 201);
+    const sent = rawRecipients(type, await c.req.text());
+    const part = checkRecipients(sent);
+    const key = headers.data["idempotency-key"];
+    // Compared on the parsed recipients: JSON or NDJSON, key order and spacing do not matter.
+    const idempotency = key ? { key, hash: requestHash(`parts ${id}`, sent.raw) } : null;
+    const { body, replayed } = await addPart(deps, c.get("principal"), id, part, idempotency);
+    return c.json(body, replayed ? 200 : 201, replayHeaders(replayed));
   });
 }
+
+const PART_TYPES = new Set(["application/json", "application/x-ndjson", "application/ndjson"]);

@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { getDelivery } from "../../services/deliveries.ts";
-import { errorResponses, notFound } from "../common.ts";
+import { defineRoute, errorResponses, notFound } from "../common.ts";
 import { Delivery } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "get",
   path: "/v1/deliveries/{id}",
   tags: ["deliveries"],

@@ -1,4 +1,4 @@
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { register as addPart } from "./add-part.ts";
 import { register as createDelivery } from "./create-delivery.ts";
 import { register as getDelivery } from "./get-delivery.ts";

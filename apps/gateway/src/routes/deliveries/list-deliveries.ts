@@ -1,10 +1,12 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { listDeliveries } from "../../services/deliveries.ts";
-import { Cursor, decodeCursor, encodeCursor, errorResponses, Limit, Page } from "../common.ts";
+import { CursorParam, defineRoute, errorResponses, Limit, Page, pageCursor } from "../common.ts";
+import { isUuid } from "../../ids.ts";
+import { text, timestamp } from "../fields.ts";
 import { Delivery } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "get",
   path: "/v1/deliveries",
   tags: ["deliveries"],
@@ -13,10 +15,10 @@ const route = createRoute({
     query: z.object({
       state: z.enum(["draft", "running", "cancelled", "finished"]).optional(),
       channel: z.enum(["email", "sms", "push"]).optional(),
-      externalRef: z.string().max(200).optional(),
-      cursor: Cursor,
+      externalRef: text(200, "token").optional(),
+      cursor: CursorParam,
       limit: Limit,
-    }),
+    }).strict(),
   },
   responses: {
     200: {
@@ -31,15 +33,20 @@ const route = createRoute({
   },
 });
 
+/** Newest first: the last row's creation time and id. */
+const cursor = pageCursor(
+  z.object({ t: timestamp(), id: z.string().refine(isUuid) }).strict(),
+);
+
 export function register(app: App, deps: AppDeps) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
     const page = await listDeliveries(deps, c.get("principal"), {
       ...q,
-      after: decodeCursor(q.cursor),
+      after: cursor.decode(q.cursor),
     });
     return c.json(
-      { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null },
+      { items: page.items, nextCursor: page.next ? cursor.encode(page.next) : null },
       200,
     );
   });

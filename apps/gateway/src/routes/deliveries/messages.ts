@@ -1,25 +1,32 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { getMessage, listMessages } from "../../services/deliveries.ts";
 import {
-  Cursor,
-  decodeCursor,
-  encodeCursor,
+  CursorParam,
+  defineRoute,
   errorResponses,
   Limit,
+  NoQuery,
   notFound,
   Page,
+  pageCursor,
 } from "../common.ts";
 import { Message, MessageEvent, ReasonFilter, StatusFilter } from "./schemas.ts";
 
-const list = createRoute({
+const list = defineRoute({
   method: "get",
   path: "/v1/deliveries/{id}/messages",
   tags: ["messages"],
   summary: "A delivery's messages, filtered by status and reason",
   request: {
     params: z.object({ id: z.string() }),
-    query: z.object({ status: StatusFilter, reason: ReasonFilter, cursor: Cursor, limit: Limit }),
+    query: z.object({
+      status: StatusFilter,
+      reason: ReasonFilter,
+      cursor: CursorParam,
+      limit: Limit,
+    })
+      .strict(),
   },
   responses: {
     200: {
@@ -35,12 +42,12 @@ const list = createRoute({
   },
 });
 
-const one = createRoute({
+const one = defineRoute({
   method: "get",
   path: "/v1/messages/{id}",
   tags: ["messages"],
   summary: "One message with its status history",
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: z.object({ id: z.string() }), query: NoQuery },
   responses: {
     200: {
       content: {
@@ -55,16 +62,18 @@ const one = createRoute({
   },
 });
 
+/** By id: the last message's id. */
+const cursor = pageCursor(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER));
+
 export function register(app: App, deps: AppDeps) {
   app.openapi(list, async (c) => {
     const q = c.req.valid("query");
-    const after = decodeCursor<number>(q.cursor);
     const page = await listMessages(deps, c.get("principal"), c.req.valid("param").id, {
       ...q,
-      after: typeof after === "number" ? after : null,
+      after: cursor.decode(q.cursor),
     });
     return c.json(
-      { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null },
+      { items: page.items, nextCursor: page.next ? cursor.encode(page.next) : null },
       200,
     );
   });

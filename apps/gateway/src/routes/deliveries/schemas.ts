@@ -1,14 +1,33 @@
 import { z } from "@hono/zod-openapi";
-import { messageStatuses, reasonCodes, smsTextInfo } from "@sendgate/core";
+import { messageStatuses, parseMailbox, reasonCodes, smsTextInfo } from "@sendgate/core";
+import { customHeaderProblem, MAX_CUSTOM_HEADERS } from "@sendgate/channels";
+import { int32, jsonObject, text, timestamp } from "../fields.ts";
+
+/** An RFC 5322 mailbox (`addr@example.com` or `Name <addr@example.com>`), one line. */
+const Mailbox = z.string().max(320).superRefine((value, ctx) => {
+  const check = parseMailbox(value);
+  if (!check.ok) ctx.addIssue({ code: "custom", message: check.error });
+});
+
+const HeaderName = z.string().max(76).superRefine((name, ctx) => {
+  const problem = customHeaderProblem(name);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 const EmailContent = z.object({
-  from: z.string().min(3).max(320).openapi({ example: "News <news@example.com>" }),
-  replyTo: z.string().min(3).max(320).optional(),
-  subject: z.string().min(1).max(998),
-  text: z.string().max(2_000_000).optional(),
-  html: z.string().max(2_000_000).optional(),
-  headers: z.record(z.string().regex(/^[!-9;-~]+$/u, "not a header name"), z.string().max(998))
-    .optional(),
+  from: Mailbox.openapi({ example: "News <news@example.com>" }),
+  replyTo: Mailbox.optional(),
+  subject: text(998, "line", 1),
+  text: text(2_000_000).optional(),
+  html: text(2_000_000).optional(),
+  headers: z.record(HeaderName, text(998, "line")).refine(
+    (h) => Object.keys(h).length <= MAX_CUSTOM_HEADERS,
+    `at most ${MAX_CUSTOM_HEADERS} custom headers`,
+  ).optional().openapi({
+    description:
+      "Custom headers: valid field names, never one the gateway writes itself (From, To, Message-ID, " +
+      "Content-*, List-Unsubscribe …); values on one line",
+  }),
 }).strict().refine((c) => c.text !== undefined || c.html !== undefined, {
   message: "give text, html or both",
   path: ["text"],
@@ -22,7 +41,7 @@ const SmsContent = z.object({
     /^(?:\+?\d{1,15}|[A-Za-z0-9 ]{1,11})$/u,
     "an alphanumeric sender of up to 11 characters, or a number of up to 15 digits",
   ),
-  text: z.string().min(1).max(1530).superRefine((text, ctx) => {
+  text: text(1530, "text", 1).superRefine((text, ctx) => {
     const info = smsTextInfo(text);
     if (info.segments > MAX_SMS_SEGMENTS) {
       ctx.addIssue({
@@ -39,9 +58,11 @@ const SmsContent = z.object({
 }).strict();
 
 const PushContent = z.object({
-  title: z.string().min(1).max(200),
-  body: z.string().max(2000).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
+  title: text(200, "line", 1),
+  body: text(2000).optional(),
+  data: jsonObject().optional().openapi({
+    description: "Free JSON handed to the page's service worker (nesting up to 16 levels)",
+  }),
   ttlSeconds: z.number().int().min(0).max(2_419_200).default(86_400),
   urgency: z.enum(["very-low", "low", "normal", "high"]).default("normal"),
   topic: z.string().max(32).regex(/^[A-Za-z0-9_-]+$/u, "URL-safe base64 characters only")
@@ -60,20 +81,22 @@ const RetryPolicy = z.object({
 });
 
 const common = {
-  externalRef: z.string().max(200).optional(),
+  externalRef: text(200, "token").optional(),
   validitySeconds: z.number().int().min(60).max(30 * 86_400).default(5 * 86_400)
     .openapi({
       description:
         "Validity period from the delivery's creation; no retry goes past it. Default 5 days.",
     }),
   retryPolicy: RetryPolicy.optional(),
-  affinity: z.string().min(1).max(64).optional().openapi({ description: "Named sender pool" }),
-  scheduledAt: z.string().datetime({ offset: true }).optional(),
+  affinity: text(64, "token", 1).optional().openapi({ description: "Named sender pool" }),
+  scheduledAt: timestamp().optional().openapi({
+    description: "Send from this time on; before the end of the validity period",
+  }),
   controlGroup: z.object({
     ratio: z.number().min(0).max(1).optional(),
-    externalIds: z.array(z.string().min(1).max(200)).max(100_000).optional(),
+    externalIds: z.array(text(200, "token", 1)).max(100_000).optional(),
   }).strict().optional(),
-  maxTargetSize: z.number().int().min(1).optional(),
+  maxTargetSize: int32(1).optional(),
 };
 
 export const CreateDelivery = z.discriminatedUnion("channel", [
@@ -118,20 +141,28 @@ export const Delivery = z.object({
 
 // What a browser's PushSubscription.toJSON() gives: endpoint, expirationTime, keys.
 const PushSubscription = z.object({
-  endpoint: z.string().min(1).max(2048),
+  endpoint: text(2048, "token", 1),
   expirationTime: z.number().nullable().optional(),
-  keys: z.object({ p256dh: z.string().min(1).max(200), auth: z.string().min(1).max(100) }).strict(),
+  // Required, but checked per recipient (a subscription exported without its keys is refused
+  // alone, like a bare endpoint URL), not as a malformed part.
+  keys: z.object({ p256dh: text(200, "token", 1), auth: text(100, "token", 1) }).strict()
+    .optional(),
 }).strict();
+
+const MAX_FIELDS = 200;
 
 /** One recipient of a part. Its address is checked for the delivery's channel, one by one. */
 export const Recipient = z.object({
-  externalId: z.string().min(1).max(200),
-  address: z.union([z.string().max(2048), PushSubscription]).nullable().optional()
+  externalId: text(200, "token", 1),
+  address: z.union([text(2048, "token"), PushSubscription]).nullable().optional()
     .openapi({
       description:
-        "Email address, E.164 phone number, or push subscription; empty or absent: reason 7",
+        "Email address, E.164 phone number, or push subscription (endpoint and keys); empty or absent: reason 7",
     }),
-  fields: z.record(z.string(), z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]))
+  fields: z.record(
+    text(100, "token", 1),
+    z.union([text(10_000), z.number(), z.boolean(), z.null()]),
+  ).refine((f) => Object.keys(f).length <= MAX_FIELDS, `at most ${MAX_FIELDS} fields`)
     .optional()
     .openapi({ description: "Personalization fields" }),
 }).strict().openapi("Recipient");
@@ -152,14 +183,19 @@ export const PartResult = z.object({
   ),
   rejected: z.array(
     z.object({
-      index: z.number().int(),
+      index: z.number().int().openapi({ description: "0-based position in the part" }),
       externalId: z.string(),
+      field: z.string().openapi({
+        description: "The recipient's field at fault: `address`, `externalId`, `fields.<name>` …",
+      }),
       address: z.unknown(),
       error: z.string(),
     }),
   )
     .openapi({
-      description: "Recipients with an invalid address: not written; the rest of the part was",
+      description:
+        "Recipients with an invalid address or a text that cannot be stored or sent (NUL, lone surrogate, " +
+        "control character): not written; the rest of the part was",
     }),
 }).openapi("PartResult");
 

@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { cancelDelivery, startDelivery } from "../../services/deliveries.ts";
-import { conflict, errorResponses, notFound } from "../common.ts";
+import { conflict, defineRoute, errorResponses, notFound } from "../common.ts";
 import { Delivery } from "./schemas.ts";
 
-const start = createRoute({
+const start = defineRoute({
   method: "post",
   path: "/v1/deliveries/{id}/start",
   tags: ["deliveries"],
@@ -18,7 +18,7 @@ const start = createRoute({
   },
 });
 
-const cancel = createRoute({
+const cancel = defineRoute({
   method: "post",
   path: "/v1/deliveries/{id}/cancel",
   tags: ["deliveries"],

@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { deleteDomainRule } from "../../services/domain-rules.ts";
-import { errorResponses, forbidden, notFound } from "../common.ts";
+import { defineRoute, errorResponses, forbidden, notFound } from "../common.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "delete",
   path: "/v1/domain-rules/{id}",
   tags: ["domain-rules"],

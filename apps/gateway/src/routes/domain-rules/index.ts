@@ -1,4 +1,4 @@
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { register as createDomainRule } from "./create-domain-rule.ts";
 import { register as deleteDomainRule } from "./delete-domain-rule.ts";
 import { register as getDomainRule } from "./get-domain-rule.ts";

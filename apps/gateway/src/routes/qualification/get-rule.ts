@@ -1,11 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { getRule } from "../../services/rules.ts";
-import { errorResponses, forbidden, notFound } from "../common.ts";
+import { defineRoute, errorResponses, forbidden, notFound } from "../common.ts";
 import { Rule } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "get",
   path: "/v1/rules/{id}",
   tags: ["rules"],

@@ -1,4 +1,4 @@
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { register as createRule } from "./create-rule.ts";
 import { register as deleteRule } from "./delete-rule.ts";
 import { register as getRule } from "./get-rule.ts";

@@ -1,19 +1,20 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { listEntries } from "../../services/qualification.ts";
 import {
-  Cursor,
-  decodeCursor,
-  encodeCursor,
+  CursorParam,
+  defineRoute,
   errorResponses,
   forbidden,
   Limit,
   Page,
+  pageCursor,
 } from "../common.ts";
+import { INT32_MAX, queryInt, text } from "../fields.ts";
 import { ChannelName, Entry, StatusName } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "get",
   path: "/v1/qualification",
   tags: ["qualification"],
@@ -23,11 +24,11 @@ const route = createRoute({
     query: z.object({
       status: StatusName.optional(),
       channel: ChannelName.optional(),
-      reason: z.coerce.number().int().optional(),
-      text: z.string().min(1).max(1000).optional().openapi({
+      reason: queryInt(0, 32_767).optional(),
+      text: text(1000, "text", 1).optional().openapi({
         description: "Case-insensitive substring of the normalized or the first text",
       }),
-      cursor: Cursor,
+      cursor: CursorParam,
       limit: Limit,
     }),
   },
@@ -45,13 +46,15 @@ const route = createRoute({
   },
 });
 
+/** By id: the last entry's id. */
+const cursor = pageCursor(z.number().int().min(1).max(INT32_MAX));
+
 export function register(app: App, deps: AppDeps) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const after = decodeCursor<number>(q.cursor);
-    const page = await listEntries(deps, { ...q, after: typeof after === "number" ? after : null });
+    const page = await listEntries(deps, { ...q, after: cursor.decode(q.cursor) });
     return c.json(
-      { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null },
+      { items: page.items, nextCursor: page.next ? cursor.encode(page.next) : null },
       200,
     );
   });

@@ -1,11 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { listRules } from "../../services/rules.ts";
-import { errorResponses, forbidden } from "../common.ts";
+import { defineRoute, errorResponses, forbidden } from "../common.ts";
 import { ChannelName, Rule } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "get",
   path: "/v1/rules",
   tags: ["rules"],

@@ -1,11 +1,10 @@
-import { createRoute } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { requalify } from "../../services/qualification.ts";
-import { errorResponses, forbidden } from "../common.ts";
+import { defineRoute, errorResponses, forbidden, notFound } from "../common.ts";
 import { Requalify, RequalifyResult } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "post",
   path: "/v1/qualification/requalify",
   tags: ["qualification"],
@@ -15,7 +14,8 @@ const route = createRoute({
     "For an ISP outage that made good addresses bounce. The matching qualification entries take the given " +
     "type, reason and status; with `release` (default true), addresses of the channel that are quarantined or erroneous " +
     "because of that text or rule, since a time between `from` and `to`, become valid with no error. Denylisted and " +
-    "allowlisted addresses stay as they are. All of it in one transaction.",
+    "allowlisted addresses stay as they are. All of it in one transaction. A text or rule id that names nothing " +
+    "on the channel is a 404.",
   middleware: [requireOperator],
   request: { body: { content: { "application/json": { schema: Requalify } }, required: true } },
   responses: {
@@ -25,6 +25,7 @@ const route = createRoute({
     },
     ...errorResponses,
     ...forbidden,
+    ...notFound,
   },
 });
 

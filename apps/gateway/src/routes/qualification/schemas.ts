@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { conflict } from "../common.ts";
+import { text, timestamp } from "../fields.ts";
 import {
   type Channel,
   channels,
@@ -45,21 +46,21 @@ export const EntryPatch = z.object({
 
 export const Requalify = z.object({
   channel: ChannelName,
-  text: z.string().min(1).max(4000).optional().openapi({
+  text: text(4000, "text", 1).optional().openapi({
     description: "A normalized text, as the qualification table stores it",
   }),
-  ruleId: z.string().min(1).max(100).optional().openapi({
+  ruleId: text(100, "token", 1).optional().openapi({
     description: "Every text this rule qualified",
   }),
-  from: z.string().datetime({ offset: true }),
-  to: z.string().datetime({ offset: true }),
+  from: timestamp(),
+  to: timestamp(),
   type: TypeName.optional(),
   reason: ReasonValue.optional(),
   status: StatusName.optional(),
   release: z.boolean().default(true).openapi({
     description: "Release the quarantines the text or rule caused between from and to",
   }),
-  comment: z.string().max(1000).optional().openapi({ description: "Set on each released address" }),
+  comment: text(1000).optional().openapi({ description: "Set on each released address" }),
 }).strict().superRefine((b, ctx) => {
   if ((b.text === undefined) === (b.ruleId === undefined)) {
     for (const path of ["text", "ruleId"]) {
@@ -100,7 +101,7 @@ export const Rule = z.object({
 
 const ruleFields = {
   channel: ChannelName,
-  pattern: z.string().min(1).max(2000).openapi({
+  pattern: text(2000, "text", 1).openapi({
     description: "Case-insensitive substring of the canonical text, or a regular expression",
   }),
   regex: z.boolean().optional(),
@@ -112,7 +113,7 @@ const ruleFields = {
   pauseDelivery: z.boolean().optional().openapi({
     description: "Our own configuration is at fault: pause the delivery",
   }),
-  note: z.string().max(1000).optional(),
+  note: text(1000).optional(),
   position: z.number().int().min(0).max(1_000_000).optional()
     .openapi({
       description:

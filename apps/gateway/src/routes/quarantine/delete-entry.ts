@@ -1,11 +1,10 @@
-import { createRoute } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { deleteEntry } from "../../services/quarantine.ts";
-import { errorResponses, forbidden, notFound } from "../common.ts";
+import { defineRoute, errorResponses, forbidden, notFound } from "../common.ts";
 import { EntryParams } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "delete",
   path: "/v1/quarantine/{channel}/{address}",
   tags: ["quarantine"],

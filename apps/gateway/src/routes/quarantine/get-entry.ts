@@ -1,11 +1,10 @@
-import { createRoute } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { getEntry } from "../../services/quarantine.ts";
-import { errorResponses, forbidden, notFound } from "../common.ts";
+import { defineRoute, errorResponses, forbidden, notFound } from "../common.ts";
 import { Entry, EntryParams } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "get",
   path: "/v1/quarantine/{channel}/{address}",
   tags: ["quarantine"],

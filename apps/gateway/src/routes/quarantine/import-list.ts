@@ -1,12 +1,12 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { ApiError } from "../../errors.ts";
 import { IMPORT_BATCH, importAddresses, type ImportFormat } from "../../services/quarantine.ts";
-import { errorResponses, forbidden } from "../common.ts";
+import { defineRoute, errorResponses, forbidden } from "../common.ts";
 import { ImportQuery, ImportResult } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "post",
   path: "/v1/quarantine/import",
   tags: ["quarantine"],

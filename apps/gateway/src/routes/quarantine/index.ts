@@ -1,4 +1,4 @@
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { register as deleteEntry } from "./delete-entry.ts";
 import { register as getEntry } from "./get-entry.ts";
 import { register as importList } from "./import-list.ts";

@@ -1,20 +1,20 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import { z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
-import { ApiError } from "../../errors.ts";
 import { listEntries } from "../../services/quarantine.ts";
 import {
-  Cursor,
-  decodeCursor,
-  encodeCursor,
+  CursorParam,
+  defineRoute,
   errorResponses,
   forbidden,
   Limit,
   Page,
+  pageCursor,
 } from "../common.ts";
+import { text } from "../fields.ts";
 import { AddressStatusName, ChannelName, Entry } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "get",
   path: "/v1/quarantine",
   tags: ["quarantine"],
@@ -24,10 +24,10 @@ const route = createRoute({
     query: z.object({
       channel: ChannelName.optional(),
       status: AddressStatusName.optional(),
-      q: z.string().min(1).max(2048).optional().openapi({
+      q: text(2048, "text", 1).optional().openapi({
         description: "Case-insensitive substring of the address",
       }),
-      cursor: Cursor,
+      cursor: CursorParam,
       limit: Limit,
     }),
   },
@@ -45,23 +45,15 @@ const route = createRoute({
   },
 });
 
-const isKey = (v: unknown): v is { c: string; a: string } =>
-  typeof v === "object" && v !== null && typeof (v as { c: unknown }).c === "string" &&
-  typeof (v as { a: unknown }).a === "string";
+/** By (channel, address): the last entry's key. */
+const cursor = pageCursor(z.object({ c: ChannelName, a: text(2048, "text", 1) }).strict());
 
 export function register(app: App, deps: AppDeps) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const after = decodeCursor<unknown>(q.cursor);
-    if (q.cursor && !isKey(after)) {
-      throw new ApiError("validation", "invalid cursor", [{
-        path: "query.cursor",
-        message: "not a cursor from this list",
-      }]);
-    }
-    const page = await listEntries(deps, { ...q, after: isKey(after) ? after : null });
+    const page = await listEntries(deps, { ...q, after: cursor.decode(q.cursor) });
     return c.json(
-      { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null },
+      { items: page.items, nextCursor: page.next ? cursor.encode(page.next) : null },
       200,
     );
   });

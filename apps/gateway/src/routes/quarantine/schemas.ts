@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type AddressStatus, addressStatuses, type Channel, channels } from "@sendgate/core";
 import { importStatuses, settableStatuses } from "../../services/quarantine.ts";
+import { text } from "../fields.ts";
 
 export const ChannelName = z.enum(channels as [Channel, ...Channel[]]);
 export const AddressStatusName = z.enum(addressStatuses as [AddressStatus, ...AddressStatus[]]);
@@ -8,7 +9,7 @@ export const AddressStatusName = z.enum(addressStatuses as [AddressStatus, ...Ad
 /** The path of one entry: the address URL-encoded, normalized before the lookup. */
 export const EntryParams = z.object({
   channel: ChannelName,
-  address: z.string().min(1).max(2048).openapi({
+  address: text(2048, "text", 1).openapi({
     description:
       "URL-encoded email address, E.164 phone number or push endpoint; normalized (email domain " +
       "lower-cased, phone to E.164) before the lookup",
@@ -33,7 +34,7 @@ export const Entry = z.object({
 
 export const SetStatus = z.object({
   status: z.enum(settableStatuses),
-  comment: z.string().max(1000).optional().openapi({ description: "Kept when absent" }),
+  comment: text(1000).optional().openapi({ description: "Kept when absent" }),
 }).strict().openapi("QuarantineSetStatus");
 
 export const ImportQuery = z.object({

@@ -1,11 +1,10 @@
-import { createRoute } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../../app.ts";
+import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { setStatus } from "../../services/quarantine.ts";
-import { errorResponses, forbidden } from "../common.ts";
+import { defineRoute, errorResponses, forbidden } from "../common.ts";
 import { Entry, EntryParams, SetStatus } from "./schemas.ts";
 
-const route = createRoute({
+const route = defineRoute({
   method: "put",
   path: "/v1/quarantine/{channel}/{address}",
   tags: ["quarantine"],
