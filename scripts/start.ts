@@ -1,30 +1,49 @@
 // `npm start`: Sendgate for a new user, on embedded PGlite (./data) unless DATABASE_URL is set.
-// Starts the gateway and the simulator (default ports), makes sure there is an operator key
-// (SENDGATE_ADMIN_KEY, or one created and printed on first start), creates a demo delivery per
-// channel addressed to the simulator's magic recipients, and prints where to look. The senders
-// come with a later issue: until then the demo messages stay pending.
+// Starts the simulator and the gateway (ports from the environment: PORT and the SIMULATOR_*_PORT
+// variables, see README), makes sure there is an operator key (SENDGATE_ADMIN_KEY, or one created
+// and printed on first start), starts a demo delivery per channel addressed to the simulator's
+// magic recipients — or finds the ones an earlier start made, by their externalRef — and prints
+// where to look.
 import process from "node:process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseAllowList } from "@sendgate/channels";
 import { createKey } from "../apps/gateway/src/services/keys.ts";
-import { loadConfig, startGateway } from "@sendgate/gateway";
-import { defaultScenario, startSimulator } from "@sendgate/simulator";
+import { createLogger } from "../apps/gateway/src/log.ts";
+import { loadConfig, startGateway, StartupError } from "@sendgate/gateway";
+import {
+  defaultScenario,
+  loadSimulatorConfig,
+  portInUse,
+  startSimulator,
+} from "@sendgate/simulator";
 
-const config = loadConfig();
-const gateway = await startGateway(config);
-const simulator = await startSimulator(defaultScenario(), {
-  controlPort: 8090,
-  smtpPort: 2525,
-  smppPort: 2775,
-  pushPort: 8092,
-  pushTlsPort: 8093,
-}).catch(async (error: Error) => {
+// The demo's terminal shows the banner, not an access log line per request (set
+// SENDGATE_LOG_LEVEL=info to see them).
+const config = loadConfig({ SENDGATE_LOG_LEVEL: "warn", ...process.env });
+const simConfig = loadSimulatorConfig();
+const simulator = await startSimulator(defaultScenario(), simConfig).catch((error: Error) => {
   console.error(
-    `sendgate: the simulator could not start (${error.message}); is another one running?`,
+    `sendgate: the simulator could not start: ${portInUse(error, simConfig) ?? error.message}`,
   );
-  await gateway.close();
   process.exit(1);
 });
+// The simulator's push service is on loopback: allowed for this gateway only (SENDGATE_PUSH_ALLOW).
+const simHost = parseAllowList(simConfig.host);
+if (!simHost.ok) throw new Error(simHost.error);
+const gateway = await startGateway(
+  { ...config, pushAllow: [...config.pushAllow, ...simHost.allow] },
+  { logger: createLogger({ level: config.logLevel }) },
+).catch(async (error: unknown) => {
+  console.error(
+    error instanceof StartupError
+      ? `sendgate: ${error.variable}: ${error.message}`
+      : `sendgate: the gateway could not start: ${error}`,
+  );
+  await simulator.close();
+  process.exit(1);
+});
+
 // Without SENDGATE_ADMIN_KEY, the first start on PGlite creates an operator key and keeps it
 // beside the data (readable by the owner only) so that later starts show the same one.
 const keyFile = gateway.database.kind === "pglite"
@@ -37,48 +56,79 @@ if (!key) {
   key = (await createKey(gateway.database, "demo", true)).key;
   if (keyFile) writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
 }
-const api = async (path: string, body: unknown) => {
+const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
   const res = await fetch(`${gateway.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string; accepted: number; ignored: number };
-};
-const demos = [
-  {
-    channel: "email",
-    content: {
-      from: "Demo <demo@sendgate.example>",
-      subject: "Hello from Sendgate",
-      text: "Hello {{firstName}}",
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
-  },
-  { channel: "sms", content: { sender: "Sendgate", text: "Hello from Sendgate" } },
-  { channel: "push", content: { title: "Hello", body: "Hello from Sendgate" } },
-];
-// A push subscription minted by the simulator, with its keys: a real endpoint to send to.
-const minted = await fetch(`${simulator.urls.control[0]}/push/subscriptions`, {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ behaviour: "accept" }),
-});
-const subscription = (await minted.json()) as {
-  endpoint: string;
-  keys: { p256dh: string; auth: string };
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
 };
-const recipients: Record<string, unknown[]> = {
-  email: [{ externalId: "1", address: "success@simulator.example", fields: { firstName: "Ada" } }, {
-    externalId: "2",
-    address: "",
-  }],
-  sms: [{ externalId: "1", address: "+15550000000" }],
-  push: [{
+
+const contents = {
+  email: {
+    from: "Demo <demo@sendgate.example>",
+    subject: "Hello from Sendgate",
+    text: "Hello {{firstName}}",
+  },
+  sms: { sender: "Sendgate", text: "Hello from Sendgate" },
+  push: { title: "Hello", body: "Hello from Sendgate" },
+} as const;
+
+/** The recipients of a channel's demo: the simulator's magic addresses, and one without any. */
+async function recipients(channel: keyof typeof contents): Promise<unknown[]> {
+  if (channel === "email") {
+    return [
+      { externalId: "1", address: "success@simulator.example", fields: { firstName: "Ada" } },
+      { externalId: "2", address: "" },
+    ];
+  }
+  if (channel === "sms") return [{ externalId: "1", address: "+15550000000" }];
+  // A push subscription minted by the simulator, with its keys: a real endpoint to send to.
+  const minted = await fetch(`${simulator.urls.control[0]}/push/subscriptions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ behaviour: "accept" }),
+  });
+  const subscription = (await minted.json()) as {
+    endpoint: string;
+    keys: { p256dh: string; auth: string };
+  };
+  return [{
     externalId: "1",
     address: { endpoint: subscription.endpoint, keys: subscription.keys },
-  }],
-};
+  }];
+}
+
+type Delivery = { id: string; state: string; counts?: { total: number } };
+/** The channel's demo delivery: the one an earlier start made, or a new one, started. */
+async function demo(
+  channel: keyof typeof contents,
+): Promise<{ delivery: Delivery; reused: boolean }> {
+  const externalRef = `demo-${channel}`;
+  const found = await api<{ items: Delivery[] }>(
+    "GET",
+    `/v1/deliveries?externalRef=${externalRef}&limit=1`,
+  );
+  if (found.items[0]) return { delivery: found.items[0], reused: true };
+  const delivery = await api<Delivery>("POST", "/v1/deliveries", {
+    channel,
+    content: contents[channel],
+    externalRef,
+  });
+  await api("POST", `/v1/deliveries/${delivery.id}/parts`, {
+    recipients: await recipients(channel),
+  });
+  return {
+    delivery: await api<Delivery>("POST", `/v1/deliveries/${delivery.id}/start`),
+    reused: false,
+  };
+}
+
 console.log(
   `Sendgate gateway on ${gateway.url} (${
     gateway.database.kind === "postgres" ? "PostgreSQL" : `PGlite in ${config.dataDir}`
@@ -92,28 +142,32 @@ console.log(
       keyFile ? ` in ${keyFile}` : ""
     }; set SENDGATE_ADMIN_KEY to choose your own)`,
 );
-console.log("  more keys       npm run keys -- create --instance NAME [--operator]");
+console.log(
+  "  more keys       npm run keys -- create --instance NAME [--operator]   (works while this runs)",
+);
 console.log("Simulator (loopback)");
 for (const [name, urls] of Object.entries(simulator.urls)) {
   console.log(`  ${name.padEnd(15)} ${urls.join("  ")}`);
 }
-for (const demo of demos) {
-  const delivery = await api("/v1/deliveries", { ...demo, externalRef: "demo" });
-  const part = await api(`/v1/deliveries/${delivery.id}/parts`, {
-    recipients: recipients[demo.channel],
-  });
+for (const channel of ["email", "sms", "push"] as const) {
+  const { delivery, reused } = await demo(channel);
   console.log(
     `  demo ${
-      demo.channel.padEnd(5)
-    }      ${gateway.url}/v1/deliveries/${delivery.id}   (${part.accepted} pending, ${part.ignored} ignored)`,
+      channel.padEnd(5)
+    }      ${gateway.url}/v1/deliveries/${delivery.id}   (${delivery.state}${
+      reused ? ", from an earlier start" : ", started"
+    })`,
   );
 }
-console.log(
-  "The senders are not built yet: the demo messages stay pending. Ctrl-C stops.",
-);
+console.log("Ctrl-C stops.");
 
-process.on("SIGINT", async () => {
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
   await simulator.close();
   await gateway.close();
   process.exit(0);
-});
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

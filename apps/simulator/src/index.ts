@@ -4,3 +4,4 @@ export { defaultScenario, loadScenarioFile, parseScenario, Scenario } from "./sc
 export type { LedgerEntry } from "./ledger.ts";
 export * from "./outcomes.ts";
 export * from "./magic.ts";
+export { loadSimulatorConfig, portInUse, type SimulatorConfig } from "./config.ts";

@@ -4,20 +4,22 @@
 // PUT /scenario).
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { loadSimulatorConfig, portInUse } from "./config.ts";
 import { defaultScenario, loadScenarioFile } from "./scenario.ts";
 import { startSimulator } from "./simulator.ts";
 
+const env = loadSimulatorConfig();
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
     scenario: { type: "string" },
     only: { type: "string" },
-    host: { type: "string", default: "127.0.0.1" },
-    "control-port": { type: "string", default: "8090" },
-    "smtp-port": { type: "string", default: "2525" },
-    "smpp-port": { type: "string", default: "2775" },
-    "push-port": { type: "string", default: "8092" },
-    "push-tls-port": { type: "string", default: "8093" },
+    host: { type: "string", default: env.host },
+    "control-port": { type: "string", default: String(env.controlPort) },
+    "smtp-port": { type: "string", default: String(env.smtpPort) },
+    "smpp-port": { type: "string", default: String(env.smppPort) },
+    "push-port": { type: "string", default: String(env.pushPort) },
+    "push-tls-port": { type: "string", default: String(env.pushTlsPort) },
   },
 });
 const only = values.only ? new Set(values.only.split(",").map((s) => s.trim())) : null;
@@ -28,13 +30,23 @@ for (const name of only ?? []) {
   }
 }
 const scenario = values.scenario ? loadScenarioFile(values.scenario) : defaultScenario();
-const sim = await startSimulator(scenario, {
+const ports = {
   host: values.host,
   controlPort: Number(values["control-port"]),
-  smtpPort: only && !only.has("smtp") ? null : Number(values["smtp-port"]),
-  smppPort: only && !only.has("smpp") ? null : Number(values["smpp-port"]),
-  pushPort: only && !only.has("push") ? null : Number(values["push-port"]),
-  pushTlsPort: only && !only.has("push") ? null : Number(values["push-tls-port"]),
+  smtpPort: Number(values["smtp-port"]),
+  smppPort: Number(values["smpp-port"]),
+  pushPort: Number(values["push-port"]),
+  pushTlsPort: Number(values["push-tls-port"]),
+};
+const sim = await startSimulator(scenario, {
+  ...ports,
+  smtpPort: only && !only.has("smtp") ? null : ports.smtpPort,
+  smppPort: only && !only.has("smpp") ? null : ports.smppPort,
+  pushPort: only && !only.has("push") ? null : ports.pushPort,
+  pushTlsPort: only && !only.has("push") ? null : ports.pushTlsPort,
+}).catch((error: unknown) => {
+  console.error(`simulator: ${portInUse(error, ports) ?? (error as Error).message}`);
+  process.exit(1);
 });
 console.log("Sendgate simulator (loopback)");
 for (const [name, urls] of Object.entries(sim.urls)) {
