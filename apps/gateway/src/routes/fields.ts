@@ -60,3 +60,11 @@ export const timestamp = () =>
 
 /** Reason codes in query strings. */
 export const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * `schema.regex(re, message)` whose OpenAPI `pattern` is the regex's source: zod-to-openapi writes
+ * `re.toString()` without its slashes, which keeps the flags (`^[a-z]+$/u`, not a pattern any
+ * JSON Schema validator reads right).
+ */
+export const matching = (schema: z.ZodString, re: RegExp, message: string) =>
+  schema.regex(re, message).openapi({ pattern: re.source });

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { messageStatuses, parseMailbox, reasonCodes, smsTextInfo } from "@sendgate/core";
 import { customHeaderProblem, MAX_CUSTOM_HEADERS } from "@sendgate/channels";
-import { int32, jsonObject, text, timestamp } from "../fields.ts";
+import { int32, jsonObject, matching, text, timestamp } from "../fields.ts";
 
 /** An RFC 5322 mailbox (`addr@example.com` or `Name <addr@example.com>`), one line. */
 const Mailbox = z.string().max(320).superRefine((value, ctx) => {
@@ -37,7 +37,8 @@ const EmailContent = z.object({
 export const MAX_SMS_SEGMENTS = 10;
 
 const SmsContent = z.object({
-  sender: z.string().min(1).max(15).regex(
+  sender: matching(
+    z.string().min(1).max(15),
     /^(?:\+?\d{1,15}|[A-Za-z0-9 ]{1,11})$/u,
     "an alphanumeric sender of up to 11 characters, or a number of up to 15 digits",
   ),
@@ -65,7 +66,7 @@ const PushContent = z.object({
   }),
   ttlSeconds: z.number().int().min(0).max(2_419_200).default(86_400),
   urgency: z.enum(["very-low", "low", "normal", "high"]).default("normal"),
-  topic: z.string().max(32).regex(/^[A-Za-z0-9_-]+$/u, "URL-safe base64 characters only")
+  topic: matching(z.string().max(32), /^[A-Za-z0-9_-]+$/u, "URL-safe base64 characters only")
     .optional(),
 }).strict();
 

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { matching } from "../fields.ts";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, "u");
@@ -24,8 +25,9 @@ export const Suspension = z.object({
 });
 
 export const Dkim = z.object({
-  domainName: z.string().trim().toLowerCase().max(253).regex(HOSTNAME, "not a domain name"),
-  keySelector: z.string().min(1).max(63).regex(
+  domainName: matching(z.string().trim().toLowerCase().max(253), HOSTNAME, "not a domain name"),
+  keySelector: matching(
+    z.string().min(1).max(63),
     /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/u,
     "not a DKIM selector",
   ),
@@ -34,7 +36,8 @@ export const Dkim = z.object({
 });
 
 export const Relay = z.object({
-  host: z.string().trim().min(1).max(253).regex(
+  host: matching(
+    z.string().trim().min(1).max(253),
     /^[A-Za-z0-9.:[\]-]+$/u,
     "a host name or IP address",
   ),
@@ -42,7 +45,8 @@ export const Relay = z.object({
 }).strict().openapi({ description: "Send through this SMTP relay instead of the domain's MX" });
 
 export const DomainRuleBody = z.object({
-  domain: z.string().trim().toLowerCase().max(255).regex(
+  domain: matching(
+    z.string().trim().toLowerCase().max(255),
     DOMAIN,
     "a domain (`example.com`), `*.example.com` or `*`",
   )

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { conflict } from "../common.ts";
-import { text, timestamp } from "../fields.ts";
+import { matching, text, timestamp } from "../fields.ts";
 import {
   type Channel,
   channels,
@@ -122,7 +122,8 @@ const ruleFields = {
 };
 
 /** Operator ids carry their own prefix, so no shipped rule of a later release can take one. */
-export const OperatorRuleId = z.string().regex(
+export const OperatorRuleId = matching(
+  z.string(),
   /^op-[A-Za-z0-9._-]{1,97}$/u,
   "an operator rule id is `op-` then letters, digits, `.`, `_` or `-`",
 );
