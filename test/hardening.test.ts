@@ -247,19 +247,28 @@ describeBackends("hardening: one bad record never fails its neighbours", (s) => 
       body: rows.map((r) => JSON.stringify(r)).join("\n"),
       headers: { "content-type": "application/x-ndjson" },
     });
-    const dirty = await s().call("POST", `/v1/deliveries/${id}/parts`, {
-      key,
-      ...ndjson([
-        { externalId: "1", address: "a@example.com" },
-        { externalId: "2", address: "b@example.com", fields: { "na\u0000me": "x" } },
-        { externalId: "3\t", address: "c@example.com" },
-      ]),
-    });
+    const rows = [
+      { externalId: "1", address: "a@example.com" },
+      { externalId: "2", address: "b@example.com", fields: { "na\u0000me": "x" } },
+      { externalId: "3\t", address: "c@example.com" },
+    ];
+    const send = (body: ReturnType<typeof ndjson>) =>
+      s().call("POST", `/v1/deliveries/${id}/parts`, {
+        key,
+        ...body,
+        headers: { ...body.headers, "idempotency-key": "dirty-part" },
+      });
+    const dirty = await send(ndjson(rows));
     expect(dirty.status).toBe(201);
-    expect((await dirty.json()).rejected.map((r: { field: string }) => r.field)).toEqual([
-      "fields.na\u0000me",
+    const answer = await dirty.json();
+    // What cannot be stored is echoed as U+FFFD, so the answer can be kept for a replay.
+    expect(answer.rejected.map((r: { field: string }) => r.field)).toEqual([
+      "fields.na\ufffdme",
       "externalId",
     ]);
+    const replay = await send(ndjson(rows));
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual(answer);
     const malformed = await s().call("POST", `/v1/deliveries/${id}/parts`, {
       key,
       ...ndjson([{ externalId: "4", address: "d@example.com" }, { externalId: 5 }]),

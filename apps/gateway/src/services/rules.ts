@@ -11,6 +11,7 @@ import {
   type RuleLayer,
   type RuleSet,
   shippedRules,
+  textProblem,
 } from "@sendgate/core";
 import { type Database, qualificationRules } from "@sendgate/db";
 import type { AppDeps } from "../deps.ts";
@@ -101,7 +102,13 @@ export async function listRules(
   return { items: rows.map(ruleView) };
 }
 
+/** A rule id is a token; anything else names no rule (and never reaches the database). */
+const checkId = (id: string) => {
+  if (id.length > 100 || textProblem(id, "token")) throw new ApiError("notFound", `no rule ${id}`);
+};
+
 async function findRule(deps: AppDeps, id: string) {
+  checkId(id);
   const [row] = await deps.database.db.select().from(qualificationRules).where(
     eq(qualificationRules.id, id),
   );
@@ -180,6 +187,7 @@ async function shiftFrom(tx: Tx, position: number, except: string | null): Promi
 
 /** Replaces an operator rule; without a position it keeps its place. */
 export async function replaceRule(deps: AppDeps, id: string, input: RuleInput) {
+  checkId(id);
   checkRule(input);
   return await deps.database.db.transaction(async (tx) => {
     const [current] = await tx.select().from(qualificationRules).where(

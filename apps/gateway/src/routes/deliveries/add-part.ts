@@ -139,9 +139,9 @@ function checkRecipients({ raw, errors }: { raw: unknown[]; errors: FieldError[]
     const r = value as { externalId?: unknown; address?: unknown };
     refused.push({
       index,
-      externalId: typeof r.externalId === "string" ? r.externalId : "",
-      field: issue.path.map(String).join("."),
-      address: r.address ?? null,
+      externalId: typeof r.externalId === "string" ? storable(r.externalId) : "",
+      field: storable(issue.path.map(String).join(".")),
+      address: storable(r.address ?? null),
       error: textIssueMessage(issue),
     });
   });
@@ -188,6 +188,24 @@ export function register(app: App, deps: AppDeps) {
     const { body, replayed } = await addPart(deps, c.get("principal"), id, part, idempotency);
     return c.json(body, replayed ? 200 : 201, replayHeaders(replayed));
   });
+}
+
+/**
+ * A refused recipient's values as the answer echoes them: what cannot be stored (NUL, lone
+ * surrogates) becomes U+FFFD, so that the answer itself can be kept for an Idempotency-Key replay.
+ * The error says what was there, and `index` finds the record.
+ */
+function storable<T>(value: T): T {
+  if (typeof value === "string") {
+    return value.replace(/\u0000|\p{Cs}/gu, "\uFFFD") as T;
+  }
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [storable(k), storable(v)]),
+    ) as T;
+  }
+  return value;
 }
 
 const PART_TYPES = new Set(["application/json", "application/x-ndjson", "application/ndjson"]);
