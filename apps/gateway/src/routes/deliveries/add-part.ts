@@ -197,6 +197,7 @@ export function register(app: App, deps: AppDeps) {
  */
 function storable<T>(value: T): T {
   if (typeof value === "string") {
+    // deno-lint-ignore no-control-regex
     return value.replace(/\u0000|\p{Cs}/gu, "\uFFFD") as T;
   }
   if (Array.isArray(value)) return value.map(storable) as T;
