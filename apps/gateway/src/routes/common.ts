@@ -115,6 +115,8 @@ export function defineRoute<R extends RouteConfig>(config: R): R {
   const request = config.request ?? {};
   const query = request.query ? (request.query as z.ZodObject).strict() : NoQuery;
   // A route with a body answers 415 for a media type it does not take: say so in the document.
-  const responses = request.body ? { ...unsupportedMediaType, ...config.responses } : config.responses;
+  const responses = request.body
+    ? { ...unsupportedMediaType, ...config.responses }
+    : config.responses;
   return createRoute({ ...config, request: { ...request, query }, responses }) as R;
 }
