@@ -141,7 +141,7 @@ export function lockDataDir(dir: string, info: { command: string }): DataDirLock
       if (found.state === "unreadable") {
         if (Date.now() - found.mtimeMs < unreadableGraceMs) {
           throw new DataDirLockedError(
-            `sendgate: another process is locking the data directory ${dir} right now (${lockPath} ` +
+            `another process is locking the data directory ${dir} right now (${lockPath} ` +
               "is being written); if it is a gateway, use its API, or try again once it has stopped.",
             dir,
             null,
@@ -162,7 +162,7 @@ export function lockDataDir(dir: string, info: { command: string }): DataDirLock
     return heldLock(lockPath, mine);
   }
   throw new Error(
-    `sendgate: could not lock the data directory ${dir}: ${lockPath} kept reappearing ` +
+    `could not lock the data directory ${dir}: ${lockPath} kept reappearing ` +
       `(${attempts} attempts); is another process starting on it?`,
   );
 }
@@ -187,7 +187,7 @@ function refusalFor(dir: string, lockPath: string, info: LockInfo): DataDirLocke
   }`;
   if (info.hostname !== os.hostname()) {
     return new DataDirLockedError(
-      `sendgate: the data directory ${dir} is in use by process ${info.pid} on host ` +
+      `the data directory ${dir} is in use by process ${info.pid} on host ` +
         `${info.hostname} (${since}). It looks shared between machines (a network directory), ` +
         "which the embedded database cannot do safely; to share a database, use PostgreSQL " +
         `(DATABASE_URL). If nothing on ${info.hostname} uses it any more, remove ${lockPath}.`,
@@ -198,7 +198,7 @@ function refusalFor(dir: string, lockPath: string, info: LockInfo): DataDirLocke
   if (info.pid === process.pid) {
     if (!held.has(keyOf(info))) return null;
     return new DataDirLockedError(
-      `sendgate: this process already has the data directory ${dir} open (${since}); open it ` +
+      `this process already has the data directory ${dir} open (${since}); open it ` +
         "once and share that database: two handles in one process corrupt it like two processes.",
       dir,
       info,
@@ -209,7 +209,7 @@ function refusalFor(dir: string, lockPath: string, info: LockInfo): DataDirLocke
     ? `use that gateway's API at ${info.url} (\`npm run keys\` does so by itself)`
     : "if it is a running gateway, use its API (`npm run keys` does so by itself)";
   return new DataDirLockedError(
-    `sendgate: the data directory ${dir} is in use by process ${info.pid} (${since}). The ` +
+    `the data directory ${dir} is in use by process ${info.pid} (${since}). The ` +
       "embedded database allows one process at a time: a second one would lose its writes and " +
       `could corrupt the data. Stop process ${info.pid} first; or ${api}; or, to run several ` +
       "processes on one database, use PostgreSQL (set DATABASE_URL).",
