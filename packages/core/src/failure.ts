@@ -30,6 +30,7 @@ export const Reason = {
   notEligibleForOffers: 16,
   targetSizeLimited: 17,
   refused: 20,
+  personalization: 21,
   errorIgnored: 25,
   controlAddress: 127,
 } as const;
@@ -75,6 +76,10 @@ export const reasons: Readonly<Record<ReasonCode, ReasonInfo>> = {
   16: info("notEligibleForOffers", "Not eligible for offers", [ignored], true),
   17: info("targetSizeLimited", "Target size limited", [ignored], true),
   20: info("refused", "Refused", [soft, hard]),
+  // Not in the reference's table (our decision): the message could not be built from its
+  // template and the recipient's fields (a field missing, no default). The data's fault, never the
+  // address's, and retrying cannot help: failed, ignored, not retried.
+  21: info("personalization", "Personalization error", [ignored]),
   25: info("errorIgnored", "Error ignored", []),
   127: info("controlAddress", "Control address", [ignored], true),
 };

@@ -246,3 +246,17 @@ describe("layers", () => {
       .toThrow(/op-1/);
   });
 });
+
+describe("the SMTP stage", () => {
+  const rules = compileRules(defaultRuleSet);
+  it("turns a hard reply after DATA into soft 20 (a filter speaking), keeping RCPT's hard", () => {
+    const text = "5.1.1 <a@example.com>: Recipient address rejected: User unknown";
+    const rcpt = qualify(rules, { channel: "email", kind: "smtp", code: 550, text, stage: "rcpt" });
+    const data = qualify(rules, { channel: "email", kind: "smtp", code: 550, text, stage: "data" });
+    expect(rcpt.verdict).toMatchObject({ type: "hard", reason: 1 });
+    expect(data.verdict).toMatchObject({ type: "soft", reason: 20, retry: "schedule" });
+    // Two entries of the qualification table, not one that flips.
+    expect(data.normalized).not.toBe(rcpt.normalized);
+    expect(data.text).toMatch(/\[after DATA\]$/u);
+  });
+});

@@ -94,7 +94,9 @@ export function canonicalText(input: QualificationInput): { text: string; normal
   switch (input.kind) {
     case "smtp": {
       const { enhanced, rest } = smtpParts(input.enhanced, input.text);
-      const text = [String(input.code), enhanced, rest].filter(Boolean).join(" ");
+      // A reply after DATA is its own entry: the same words mean something else there.
+      const stage = input.stage === "data" ? "[after DATA]" : "";
+      const text = [String(input.code), enhanced, rest, stage].filter(Boolean).join(" ");
       return { text, normalized: normalize(text) };
     }
     case "dsn": {
@@ -232,6 +234,11 @@ export function qualify(rules: CompiledRules, input: QualificationInput): Qualif
     if (rule.pauseDelivery) result.pauseDelivery = true;
   } else {
     result = fallback(input);
+  }
+  // DOMAIN §10: "user unknown" at end of DATA (accepted at RCPT) is a filter speaking: soft 20,
+  // never hard.
+  if (input.kind === "smtp" && input.stage === "data" && result.type === FailureType.hard) {
+    result = { ...result, type: FailureType.soft, reason: Reason.refused, retry: "schedule" };
   }
   if (input.kind === "http" && input.retryAfterMs !== undefined && result.retry !== "never") {
     result.retryAfterMs = input.retryAfterMs;

@@ -7,7 +7,18 @@ import type { FailureType, ReasonCode } from "../failure.ts";
  */
 export type QualificationInput =
   /** An SMTP reply during the session: basic code, enhanced code (RFC 3463) when given, text. */
-  | { channel: "email"; kind: "smtp"; code: number; enhanced?: string; text: string }
+  | {
+    channel: "email";
+    kind: "smtp";
+    code: number;
+    enhanced?: string;
+    text: string;
+    /**
+     * The command the reply answered, when known. After DATA the address was already accepted
+     * at RCPT: a "user unknown" there is usually a content filter speaking (DOMAIN §10).
+     */
+    stage?: "connect" | "helo" | "mail" | "rcpt" | "data";
+  }
   /** One recipient of an RFC 3464 delivery status notification. */
   | {
     channel: "email";
