@@ -4,3 +4,5 @@
  */
 export * from "./push/endpoint-policy.ts";
 export * from "./email/headers.ts";
+export * from "./channel.ts";
+export * from "./token.ts";
