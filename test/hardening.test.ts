@@ -119,6 +119,18 @@ describeBackends("hardening: bad input is a 4xx, never a 500", (s) => {
       }),
       400,
     );
+    // `__proto__` is a key JSON.parse keeps and the schema skips: deep there, in a recipient
+    // refused for its id, with an Idempotency-Key to hash, it must not reach the hash (found by
+    // the fuzz suite).
+    const proto = await s().call("POST", `/v1/deliveries/${id}/parts`, {
+      key,
+      body:
+        `{"recipients":[{"externalId":"1\\u0000","address":"a@example.com","fields":{"__proto__":${
+          '{"a":'.repeat(5_000)
+        }1${"}".repeat(5_000)}}}]}`,
+      headers: { ...headers, "idempotency-key": "deep-proto" },
+    });
+    expect(proto.status).toBeLessThan(500);
   });
 
   it("answers 404 for ids that are not UUIDs (36 characters or not) and for huge numeric ids", async () => {

@@ -147,3 +147,6 @@ export async function migrationsApplied(database: Database): Promise<boolean> {
     return false;
   }
 }
+export { execute, type Executor, isUniqueViolation, type Tx } from "./execute.ts";
+export * as plans from "./plans.ts";
+export type { CounterDelta, EventRow, NewMessageRow, TransitionRow } from "./plans.ts";

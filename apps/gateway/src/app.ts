@@ -12,6 +12,7 @@ import type { App, AppDeps } from "./deps.ts";
 import { ApiError, fieldErrors, type ProblemCode, problemResponse, problems } from "./errors.ts";
 import { errorFields, type Logger, silentLogger, sqlErrorOf } from "./log.ts";
 import { registerRoutes } from "./routes/index.ts";
+import { ServiceError } from "./services/errors.ts";
 import { docsPage } from "./docs.ts";
 import type { Principal } from "./services/keys.ts";
 
@@ -31,6 +32,18 @@ export interface AppOptions {
   resolve?: (host: string) => Promise<string[]>;
   /** The embedded database's lock token: an operator for the key routes (see `authenticate`). */
   localToken?: { token: string; principal: () => Promise<Principal> };
+}
+
+/** A service's refusal as the problem it is over HTTP: the one mapping, exhaustive. */
+function fromService(error: ServiceError): ApiError {
+  switch (error.code) {
+    case "notFound":
+    case "conflict":
+    case "idempotencyMismatch":
+      return new ApiError(error.code, error.message);
+    case "invalid":
+      return new ApiError("validation", error.message, [...error.fields]);
+  }
 }
 
 /** Problem codes by HTTP status, for errors raised by Hono itself (HTTPException). */
@@ -97,6 +110,7 @@ export function createApp(options: AppOptions): App {
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return problemResponse(c, error);
+    if (error instanceof ServiceError) return problemResponse(c, fromService(error));
     if (error instanceof HTTPException) {
       const code = byStatus.get(error.status) ?? (error.status < 500 ? "malformed" : "internal");
       return problemResponse(c, new ApiError(code, error.message || problems[code].title));

@@ -71,9 +71,3 @@ export function fieldErrors(
       : [{ path: at(issue.path), message: issue.message }]
   );
 }
-
-/** A PostgreSQL unique violation (23505), as postgres.js or PGlite (wrapped by drizzle) report it. */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } } | null;
-  return e?.code === "23505" || e?.cause?.code === "23505";
-}

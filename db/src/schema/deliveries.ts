@@ -1,4 +1,15 @@
-import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { instances } from "./instances.ts";
 
 /**
@@ -28,4 +39,20 @@ export const deliveries = pgTable("deliveries", {
   startedAt: timestamp("started_at", { withTimezone: true }),
   cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
   finishedAt: timestamp("finished_at", { withTimezone: true }),
-}, (t) => [index("deliveries_instance_created_idx").on(t.instanceId, t.createdAt, t.id)]);
+  /** Higher goes first: transactional deliveries pass ahead of bulk ones. */
+  priority: smallint("priority").notNull().default(0),
+  /** When it may send: `{ timeZone, days: [1..7], from: "08:00", to: "20:00" }`; null: any time. */
+  sendingWindow: jsonb("sending_window"),
+  /** Set when sending stopped for a reason of ours (push 401/403: VAPID configuration). */
+  pausedAt: timestamp("paused_at", { withTimezone: true }),
+  pauseReason: text("pause_reason"),
+}, (t) => [
+  index("deliveries_instance_created_idx").on(t.instanceId, t.createdAt, t.id),
+  // The dispatcher's question, every tick: which deliveries run, in priority order.
+  index("deliveries_running_idx").on(t.priority, t.startedAt).where(sql`state = 'running'`),
+  check("deliveries_channel_check", sql`${t.channel} in ('email', 'sms', 'push')`),
+  check(
+    "deliveries_state_check",
+    sql`${t.state} in ('draft', 'running', 'cancelled', 'finished')`,
+  ),
+]);

@@ -5,3 +5,4 @@ export * from "./quarantine.ts";
 export * from "./qualification.ts";
 export * from "./domain-rules.ts";
 export * from "./jobs.ts";
+export * from "./sending.ts";

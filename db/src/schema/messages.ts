@@ -1,14 +1,23 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  check,
   index,
+  integer,
   jsonb,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+
+const STATUSES = sql.raw(
+  `'pending', 'prepared', 'sentToProvider', 'takenIntoAccount', 'sent', 'receivedOnMobile', 'failed', 'ignored', 'cancelled', 'notApplicable'`,
+);
+const TYPES = sql.raw(`'hard', 'soft', 'ignored', 'undefined'`);
 
 /**
  * One message per recipient of a delivery. `status`, `failure_type`, `reason` and `attempt` are
@@ -34,6 +43,13 @@ export const messages = pgTable("messages", {
   attempt: smallint("attempt").notNull().default(1),
   nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
   providerMessageId: text("provider_message_id"),
+  /** Which provider gave `provider_message_id` (ids are unique per provider only). */
+  provider: text("provider"),
+  /** The recipient domain (email), the key of the domain rules and their flow state. */
+  domain: text("domain"),
+  /** The dispatcher holding the message (`prepared`) and until when; past it, another claims it. */
+  claimedBy: text("claimed_by"),
+  leaseUntil: timestamp("lease_until", { withTimezone: true }),
   machine: jsonb("machine"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -46,18 +62,24 @@ export const messages = pgTable("messages", {
   index("messages_due_idx").on(t.nextAttemptAt).where(
     sql`status = 'pending' and next_attempt_at is not null`,
   ),
-  // Asynchronous reports find their message by the provider's id.
-  index("messages_provider_id_idx").on(t.providerMessageId).where(
+  // Asynchronous reports find their message by the provider's id, unique per provider.
+  uniqueIndex("messages_provider_id_idx").on(t.provider, t.providerMessageId).where(
     sql`provider_message_id is not null`,
   ),
+  // Claims whose dispatcher died: found by their lease.
+  index("messages_lease_idx").on(t.leaseUntil).where(sql`status = 'prepared'`),
+  check("messages_status_check", sql`${t.status} in (${STATUSES})`),
+  check("messages_failure_type_check", sql`${t.failureType} in (${TYPES})`),
 ]);
 
-/** Status history: one row per transition of a message. */
+/**
+ * Status history: one row per transition of a message. Keyed by (at, id) and without a foreign
+ * key so that it can be partitioned by time (range on `at`) and old history dropped a partition
+ * at a time by the cleanup job.
+ */
 export const messageEvents = pgTable("message_events", {
-  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-  messageId: bigint("message_id", { mode: "number" }).notNull().references(() => messages.id, {
-    onDelete: "cascade",
-  }),
+  id: bigint("id", { mode: "number" }).notNull().generatedAlwaysAsIdentity(),
+  messageId: bigint("message_id", { mode: "number" }).notNull(),
   at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
   event: text("event").notNull(),
   status: text("status").notNull(),
@@ -65,4 +87,18 @@ export const messageEvents = pgTable("message_events", {
   reason: smallint("reason"),
   text: text("text"),
   detail: jsonb("detail"),
-}, (t) => [index("message_events_message_idx").on(t.messageId, t.id)]);
+}, (t) => [
+  primaryKey({ columns: [t.at, t.id] }),
+  index("message_events_message_idx").on(t.messageId, t.id),
+]);
+
+/**
+ * A delivery's messages counted by (status, reason), kept in the transactions that change them
+ * so that reading a delivery never counts its messages. `reason` is -1 for none.
+ */
+export const deliveryCounters = pgTable("delivery_counters", {
+  deliveryId: uuid("delivery_id").notNull(),
+  status: text("status").notNull(),
+  reason: smallint("reason").notNull().default(-1),
+  count: integer("count").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.deliveryId, t.status, t.reason] })]);

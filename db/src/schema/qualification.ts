@@ -1,5 +1,7 @@
+import { sql } from "drizzle-orm";
 import {
   boolean,
+  check,
   index,
   integer,
   pgTable,
@@ -25,6 +27,15 @@ export const qualificationEntries = pgTable("qualification_entries", {
 }, (t) => [
   uniqueIndex("qualification_entries_text_idx").on(t.channel, t.normalizedText),
   index("qualification_entries_status_idx").on(t.status, t.channel),
+  check("qualification_entries_channel_check", sql`${t.channel} in ('email', 'sms', 'push')`),
+  check(
+    "qualification_entries_type_check",
+    sql`${t.type} in ('hard', 'soft', 'ignored', 'undefined')`,
+  ),
+  check(
+    "qualification_entries_status_check",
+    sql`${t.status} in ('toQualify', 'keep', 'ignore')`,
+  ),
 ]);
 
 /** Qualification rules, the shipped layer and the operator layer kept apart by `layer`. */
@@ -43,4 +54,16 @@ export const qualificationRules = pgTable("qualification_rules", {
   position: integer("position").notNull(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index("qualification_rules_layer_idx").on(t.layer, t.channel, t.position)]);
+}, (t) => [
+  index("qualification_rules_layer_idx").on(t.layer, t.channel, t.position),
+  check("qualification_rules_layer_check", sql`${t.layer} in ('shipped', 'operator')`),
+  check("qualification_rules_channel_check", sql`${t.channel} in ('email', 'sms', 'push')`),
+  check(
+    "qualification_rules_type_check",
+    sql`${t.type} in ('hard', 'soft', 'ignored', 'undefined')`,
+  ),
+  check(
+    "qualification_rules_retry_check",
+    sql`${t.retry} is null or ${t.retry} in ('schedule', 'backoff', 'never')`,
+  ),
+]);

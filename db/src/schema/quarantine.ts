@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import {
+  check,
   index,
   integer,
   pgTable,
@@ -16,6 +18,12 @@ import {
 export const quarantine = pgTable("quarantine", {
   channel: text("channel").notNull(),
   address: text("address").notNull(),
+  /**
+   * Whose entry (DOMAIN §7): `''` for the platform's (what delivery errors teach about the
+   * address, the operator's denylist), an instance's id for its own (unsubscriptions,
+   * complaints, suppression lists): those bind only that instance's deliveries.
+   */
+  scope: text("scope").notNull().default(""),
   status: text("status").notNull(),
   errorCount: integer("error_count").notNull().default(0),
   lastType: text("last_type"),
@@ -29,7 +37,12 @@ export const quarantine = pgTable("quarantine", {
   comment: text("comment"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
-  primaryKey({ columns: [t.channel, t.address] }),
+  primaryKey({ columns: [t.channel, t.address, t.scope] }),
+  check("quarantine_channel_check", sql`${t.channel} in ('email', 'sms', 'push')`),
+  check(
+    "quarantine_status_check",
+    sql`${t.status} in ('valid', 'erroneous', 'quarantined', 'denylisted', 'allowlisted')`,
+  ),
   index("quarantine_status_idx").on(t.status, t.channel),
   index("quarantine_cause_idx").on(t.causeText, t.statusSince),
 ]);

@@ -2,7 +2,11 @@ import { randomInt } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import {
+  apply,
   type Channel,
+  emailDomain,
+  initialState,
+  MessageStatus,
   normalizeRecipients,
   prepareRecipients,
   type ReasonCode,
@@ -11,15 +15,51 @@ import {
   smsTextInfo,
 } from "@sendgate/core";
 import { checkEndpointResolved } from "@sendgate/channels";
-import { deliveries, messageEvents, messages, rowsOf } from "@sendgate/db";
+import {
+  type CounterDelta,
+  deliveries,
+  execute,
+  messageEvents,
+  messages,
+  type NewMessageRow,
+  plans,
+  type Tx,
+} from "@sendgate/db";
 import type { AppDeps } from "../deps.ts";
-import { ApiError } from "../errors.ts";
+import { ServiceError } from "./errors.ts";
 import { integerId, isUuid } from "../ids.ts";
-import { type Idempotency, idempotent, type IdempotentResult, type Tx } from "./idempotency.ts";
+import { type Idempotency, idempotent, type IdempotentResult } from "./idempotency.ts";
+import { counterReason, decide, persist, type StoredMessage } from "./transitions.ts";
 import type { Principal } from "./keys.ts";
-import type { CreateDelivery, Recipient } from "../routes/deliveries/schemas.ts";
 
 type DeliveryRow = typeof deliveries.$inferSelect;
+
+/** What creating a delivery takes (validated by the transport before it gets here). */
+export interface DeliveryInput {
+  channel: Channel;
+  content: Record<string, unknown>;
+  externalRef?: string | undefined;
+  validitySeconds: number;
+  retryPolicy?: { steps: { count: number; intervalSeconds: number }[] } | undefined;
+  affinity?: string | undefined;
+  scheduledAt?: string | undefined;
+  controlGroup?: { ratio?: number | undefined; externalIds?: string[] | undefined } | undefined;
+  maxTargetSize?: number | undefined;
+}
+
+/** A push subscription as browsers give it (`PushSubscription.toJSON()`). */
+export interface PushSubscriptionInput {
+  endpoint: string;
+  expirationTime?: number | null | undefined;
+  keys?: { p256dh: string; auth: string } | undefined;
+}
+
+/** One recipient of a part. */
+export interface Recipient {
+  externalId: string;
+  address?: string | PushSubscriptionInput | null | undefined;
+  fields?: Record<string, string | number | boolean | null> | undefined;
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -55,13 +95,13 @@ export type DeliveryView = ReturnType<typeof deliveryView>;
 export async function createDelivery(
   deps: AppDeps,
   who: Principal,
-  input: CreateDelivery,
+  input: DeliveryInput,
   idempotency: Idempotency | null = null,
 ): Promise<IdempotentResult<DeliveryView>> {
   const now = deps.now();
   const validUntil = now + input.validitySeconds * 1000;
   if (input.scheduledAt && Date.parse(input.scheduledAt) >= validUntil) {
-    throw new ApiError("validation", "the delivery would be scheduled after its validity ends", [{
+    throw new ServiceError("invalid", "the delivery would be scheduled after its validity ends", [{
       path: "scheduledAt",
       message: `must be before the end of the validity period (${
         new Date(validUntil).toISOString()
@@ -101,28 +141,28 @@ async function findDelivery(
   id: string,
   lock = false,
 ) {
-  if (!isUuid(id)) throw new ApiError("notFound", `no delivery ${id}`);
+  if (!isUuid(id)) throw new ServiceError("notFound", `no delivery ${id}`);
   const query = db.select().from(deliveries).where(
     and(eq(deliveries.id, id), eq(deliveries.instanceId, who.instanceId)),
   );
   const [row] = lock ? await query.for("update") : await query;
-  if (!row) throw new ApiError("notFound", `no delivery ${id}`);
+  if (!row) throw new ServiceError("notFound", `no delivery ${id}`);
   return row;
 }
 
+/** A delivery's counters, kept by the transactions that change its messages (no count(*)). */
 export async function deliveryCounts(deps: AppDeps, id: string) {
-  const rows = await deps.database.rows<{ status: string; reason: number | null; n: number }>(
-    sql`select status, reason, count(*)::int as n from messages where delivery_id = ${id} group by status, reason`,
+  const rows = await execute<{ status: string; reason: number; count: number }>(
+    deps.database,
+    plans.deliveryCounters(id),
   );
   const byStatus: Record<string, number> = {};
   const byReason: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {
-    total += r.n;
-    byStatus[r.status] = (byStatus[r.status] ?? 0) + r.n;
-    if (r.reason !== null && (r.status === "failed" || r.status === "ignored")) {
-      byReason[r.reason] = (byReason[r.reason] ?? 0) + r.n;
-    }
+    total += r.count;
+    byStatus[r.status] = (byStatus[r.status] ?? 0) + r.count;
+    if (r.reason >= 0) byReason[r.reason] = (byReason[r.reason] ?? 0) + r.count;
   }
   return { total, byStatus, byReason };
 }
@@ -167,7 +207,7 @@ export async function startDelivery(deps: AppDeps, who: Principal, id: string) {
   return await deps.database.db.transaction(async (tx) => {
     const row = await findDelivery(tx, who, id, true);
     if (row.state === "running") return deliveryView(row);
-    if (row.state !== "draft") throw new ApiError("conflict", `delivery ${id} is ${row.state}`);
+    if (row.state !== "draft") throw new ServiceError("conflict", `delivery ${id} is ${row.state}`);
     const [updated] = await tx.update(deliveries).set({
       state: "running",
       startedAt: new Date(deps.now()),
@@ -177,42 +217,61 @@ export async function startDelivery(deps: AppDeps, who: Principal, id: string) {
   });
 }
 
+/** What the core decides for a message still in its initial state when its delivery is cancelled. */
+const cancelledInitial = apply(initialState(), { type: "cancel" }).state;
+
 /**
- * Cancels a delivery: messages not yet handed to a sender become cancelled, with an event each,
- * in one statement. Messages a sender already holds finish their attempt (DOMAIN §3).
+ * Cancels a delivery: every message the core says a cancel changes gets that state, with an event.
+ * Messages still in their initial state (most of them) are cancelled by one statement writing the
+ * state the core computed once (`cancelledInitial`); the others (waiting for a retry, or claimed by
+ * a sender) are decided one by one by `apply`. A claimed message shows as cancelled, but its
+ * sender finishes the attempt and evidence that it went out wins (DOMAIN §3).
  */
 export async function cancelDelivery(deps: AppDeps, who: Principal, id: string) {
   return await deps.database.db.transaction(async (tx) => {
     const row = await findDelivery(tx, who, id, true);
     if (row.state === "cancelled") return { ...deliveryView(row), cancelledMessages: 0 };
-    if (row.state === "finished") throw new ApiError("conflict", `delivery ${id} is finished`);
-    const at = new Date(deps.now());
-    const stamp = at.toISOString(); // raw SQL parameters are strings on every driver
-    const [updated] = await tx.update(deliveries).set({ state: "cancelled", cancelledAt: at })
-      .where(eq(deliveries.id, id)).returning();
-    const [count] = await rowsOfTx<{ n: number }>(
+    if (row.state === "finished") throw new ServiceError("conflict", `delivery ${id} is finished`);
+    const at = deps.now();
+    const [updated] = await tx.update(deliveries).set({
+      state: "cancelled",
+      cancelledAt: new Date(at),
+    }).where(eq(deliveries.id, id)).returning();
+    const [bulk] = await execute<{ n: number }>(
       tx,
-      sql`
-      with cancelled as (
-        update messages set status = 'cancelled', next_attempt_at = null, updated_at = ${stamp}
-        where delivery_id = ${id} and status = 'pending'
-        returning id
-      ), logged as (
-        insert into message_events (message_id, at, event, status) select id, ${stamp}::timestamptz, 'cancel', 'cancelled' from cancelled
-      )
-      select count(*)::int as n from cancelled`,
+      plans.cancelInitial(
+        id,
+        { status: cancelledInitial.status, machine: cancelledInitial },
+        new Date(at).toISOString(),
+      ),
     );
-    return { ...deliveryView(updated!), cancelledMessages: count?.n ?? 0 };
+    const bulkCount = bulk?.n ?? 0;
+    if (bulkCount > 0) {
+      await execute(
+        tx,
+        plans.bumpCounters([
+          { deliveryId: id, status: MessageStatus.pending, reason: -1, delta: -bulkCount },
+          { deliveryId: id, status: cancelledInitial.status, reason: -1, delta: bulkCount },
+        ]),
+      );
+    }
+    const others = await execute<StoredMessage>(tx, plans.cancellable(id));
+    const decisions = others.map((m) => decide(m, { type: "cancel" }));
+    // A claimed message stays with its sender, which finishes the attempt.
+    await persist(tx, decisions, at, { keepClaim: (d) => d.row.status === MessageStatus.prepared });
+    const cancelled = bulkCount +
+      decisions.filter((d) => d.state.status === MessageStatus.cancelled).length;
+    return { ...deliveryView(updated!), cancelledMessages: cancelled };
   });
 }
-
-/** Raw rows from a transaction. */
-const rowsOfTx = async <T>(tx: Tx, query: ReturnType<typeof sql>) =>
-  rowsOf<T>(await tx.execute(query));
 
 const b64urlLength = (
   s: string,
 ) => (/^[A-Za-z0-9_-]+={0,2}$/u.test(s) ? Buffer.from(s, "base64url").length : -1);
+
+/** Which of two quarantine statuses excludes more (quarantined and denylisted both exclude). */
+const exclusionRank = (status: string) =>
+  status === "denylisted" ? 2 : status === "quarantined" ? 1 : 0;
 
 /** Push subscriptions carry keys besides the endpoint: checked here, kept in address_data. */
 function pushKeysError(r: Recipient): string | null {
@@ -306,7 +365,7 @@ async function writePart(
 ): Promise<PartAnswer> {
   const delivery = await findDelivery(tx, who, id, true);
   if (delivery.state === "cancelled" || delivery.state === "finished") {
-    throw new ApiError(
+    throw new ServiceError(
       "conflict",
       `delivery ${id} is ${delivery.state}: it takes no more recipients`,
     );
@@ -333,22 +392,20 @@ async function writePart(
     if (error) Object.assign(n, { kind: "invalid", raw: n.address, error });
   }
   const addresses = normalized.flatMap((n) => (n.kind === "ok" ? [n.address] : []));
-  const list = JSON.stringify(addresses);
   const [statusRows, existingRows] = await Promise.all([
-    rowsOfTx<{ address: string; status: string }>(
+    execute<{ address: string; scope: string; status: string }>(
       tx,
-      sql`
-      select address, status from quarantine
-      where channel = ${channel} and address in (select json_array_elements_text(${list}::json))`,
+      plans.addressStatuses(channel, who.instanceId, addresses),
     ),
-    rowsOfTx<{ address: string }>(
-      tx,
-      sql`
-      select address from messages
-      where delivery_id = ${id} and address in (select json_array_elements_text(${list}::json))`,
-    ),
+    execute<{ address: string }>(tx, plans.addressesInDelivery(id, addresses)),
   ]);
-  const statuses = new Map(statusRows.map((r) => [r.address, r.status]));
+  // Both scopes exclude (DOMAIN §7): the platform's entry and the instance's own; the stronger
+  // exclusion of the two wins, so an instance learns no more than "quarantined" or "denylisted".
+  const statuses = new Map<string, string>();
+  for (const r of statusRows) {
+    const seen = statuses.get(r.address);
+    if (!seen || exclusionRank(r.status) > exclusionRank(seen)) statuses.set(r.address, r.status);
+  }
   const existing = new Set(existingRows.map((r) => r.address));
   const control = delivery.controlGroup as { ratio?: number; externalIds?: string[] } | null;
   const prepared = prepareRecipients(normalized, {
@@ -364,7 +421,7 @@ async function writePart(
       : null,
     random: () => randomInt(0, 2 ** 32) / 2 ** 32,
   });
-  const rows = prepared.messages.map((m) => {
+  const rows: NewMessageRow[] = prepared.messages.map((m) => {
     const r = recipientAt(m.index);
     return {
       e: m.externalId,
@@ -374,16 +431,21 @@ async function writePart(
       s: m.status,
       t: m.failure?.type ?? null,
       r: m.failure?.reason ?? null,
+      m: channel === "email" && m.address ? emailDomain(m.address) : null,
     };
   });
   const at = new Date(deps.now()).toISOString();
   if (rows.length > 0) {
-    await tx.execute(sql`
-      insert into messages (delivery_id, external_id, address, address_data, personalization, status, failure_type, reason, created_at, updated_at)
-      select ${id}, r.e, r.a, r.d, r.p, r.s, r.t, r.r, ${at}::timestamptz, ${at}::timestamptz
-      from json_to_recordset(${
-      JSON.stringify(rows)
-    }::json) as r(e text, a text, d jsonb, p jsonb, s text, t text, r smallint)`);
+    await execute(tx, plans.insertMessages(id, rows, at));
+    const deltas = new Map<string, CounterDelta>();
+    for (const r of rows) {
+      const reason = counterReason(r.s, r.r);
+      const key = `${r.s}|${reason}`;
+      const d = deltas.get(key) ?? { deliveryId: id, status: r.s, reason, delta: 0 };
+      d.delta++;
+      deltas.set(key, d);
+    }
+    await execute(tx, plans.bumpCounters([...deltas.values()]));
   }
   const targetedNow = prepared.pending + (prepared.byReason[127] ?? 0);
   if (targetedNow > 0) {
@@ -457,11 +519,11 @@ export async function listMessages(
 
 export async function getMessage(deps: AppDeps, who: Principal, id: string) {
   const key = integerId(id);
-  if (key === null) throw new ApiError("notFound", `no message ${id}`);
+  if (key === null) throw new ServiceError("notFound", `no message ${id}`);
   const [row] = await deps.database.db.select({ m: messages }).from(messages)
     .innerJoin(deliveries, eq(deliveries.id, messages.deliveryId))
     .where(and(eq(messages.id, key), eq(deliveries.instanceId, who.instanceId)));
-  if (!row) throw new ApiError("notFound", `no message ${id}`);
+  if (!row) throw new ServiceError("notFound", `no message ${id}`);
   const events = await deps.database.db.select().from(messageEvents).where(
     eq(messageEvents.messageId, row.m.id),
   ).orderBy(messageEvents.id);

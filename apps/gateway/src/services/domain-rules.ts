@@ -1,8 +1,8 @@
 import { asc, eq } from "drizzle-orm";
 import type { DomainRule } from "@sendgate/core";
-import { type Database, domainRules } from "@sendgate/db";
+import { type Database, domainRules, isUniqueViolation } from "@sendgate/db";
 import type { AppDeps } from "../deps.ts";
-import { ApiError, isUniqueViolation } from "../errors.ts";
+import { ServiceError } from "./errors.ts";
 import { integerId } from "../ids.ts";
 import { type Idempotency, idempotent, type IdempotentResult } from "./idempotency.ts";
 
@@ -90,7 +90,7 @@ async function unique<T>(domain: string, write: () => Promise<T>): Promise<T> {
     return await write();
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new ApiError("conflict", `a rule for ${domain} already exists`);
+      throw new ServiceError("conflict", `a rule for ${domain} already exists`);
     }
     throw error;
   }
@@ -98,7 +98,7 @@ async function unique<T>(domain: string, write: () => Promise<T>): Promise<T> {
 
 const parseId = (id: string) => {
   const key = integerId(id, 2_147_483_647);
-  if (key === null) throw new ApiError("notFound", `no domain rule ${id}`);
+  if (key === null) throw new ServiceError("notFound", `no domain rule ${id}`);
   return key;
 };
 
@@ -111,7 +111,7 @@ export async function getDomainRule(deps: AppDeps, id: string) {
   const [row] = await deps.database.db.select().from(domainRules).where(
     eq(domainRules.id, parseId(id)),
   );
-  if (!row) throw new ApiError("notFound", `no domain rule ${id}`);
+  if (!row) throw new ServiceError("notFound", `no domain rule ${id}`);
   return domainRuleView(row);
 }
 
@@ -147,14 +147,14 @@ export async function replaceDomainRule(deps: AppDeps, id: string, input: Domain
         updatedAt: new Date(deps.now()),
       }).where(eq(domainRules.id, key)).returning(),
   );
-  if (!row) throw new ApiError("notFound", `no domain rule ${id}`);
+  if (!row) throw new ServiceError("notFound", `no domain rule ${id}`);
   return domainRuleView(row);
 }
 
 export async function deleteDomainRule(deps: AppDeps, id: string): Promise<void> {
   const [row] = await deps.database.db.delete(domainRules).where(eq(domainRules.id, parseId(id)))
     .returning({ id: domainRules.id });
-  if (!row) throw new ApiError("notFound", `no domain rule ${id}`);
+  if (!row) throw new ServiceError("notFound", `no domain rule ${id}`);
 }
 
 /** The stored rules as the core's `DomainRule`s (ms units), for `resolveDomainRule`. */

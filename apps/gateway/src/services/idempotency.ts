@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import { type Database, idempotencyKeys } from "@sendgate/db";
-import { ApiError, isUniqueViolation } from "../errors.ts";
+import { type Database, idempotencyKeys, isUniqueViolation } from "@sendgate/db";
+import { ServiceError } from "./errors.ts";
 
 /** A transaction of the gateway's database. */
 export type Tx = Parameters<Parameters<Database["db"]["transaction"]>[0]>[0];
@@ -12,13 +12,22 @@ export interface Idempotency {
   hash: string;
 }
 
-/** JSON with object keys sorted and no whitespace: the same value always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+/**
+ * JSON with object keys sorted and no whitespace: the same value always gives the same text.
+ * Meant for validated requests, whose nesting their schema bounds; past `maxDepth` it refuses
+ * rather than recurse without end.
+ */
+export function canonicalJson(value: unknown, maxDepth = 64): string {
+  if (maxDepth < 0) throw new RangeError("value nested too deep for a canonical form");
+  if (Array.isArray(value)) {
+    return `[${value.map((v) => canonicalJson(v, maxDepth - 1)).join(",")}]`;
+  }
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+    return `{${
+      entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, maxDepth - 1)}`).join(",")
+    }}`;
   }
   return JSON.stringify(value) ?? "null";
 }
@@ -31,7 +40,7 @@ export const requestHash = (route: string, request: unknown) =>
   createHash("sha256").update(route).update("\n").update(canonicalJson(request)).digest("hex");
 
 const mismatch = () =>
-  new ApiError("idempotencyMismatch", "this Idempotency-Key was used for a different request");
+  new ServiceError("idempotencyMismatch", "this Idempotency-Key was used for a different request");
 
 export interface IdempotentResult<T> {
   status: number;

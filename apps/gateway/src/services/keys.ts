@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { apiKeys, type Database, instances } from "@sendgate/db";
-import { ApiError } from "../errors.ts";
+import { ServiceError } from "./errors.ts";
 import { isUuid } from "../ids.ts";
 import type { Tx } from "./idempotency.ts";
 
@@ -77,10 +77,10 @@ export async function listKeys(database: Database, q: { instance?: string | unde
 
 /** Revokes a key (kept, with its revocation date). Revoking a revoked key changes nothing. */
 export async function revokeKey(database: Database, id: string, at: number): Promise<KeyView> {
-  if (!isUuid(id)) throw new ApiError("notFound", `no key ${id}`);
+  if (!isUuid(id)) throw new ServiceError("notFound", `no key ${id}`);
   const [row] = await database.db.select({ key: apiKeys, instance: instances.name }).from(apiKeys)
     .innerJoin(instances, eq(instances.id, apiKeys.instanceId)).where(eq(apiKeys.id, id));
-  if (!row) throw new ApiError("notFound", `no key ${id}`);
+  if (!row) throw new ServiceError("notFound", `no key ${id}`);
   if (row.key.revokedAt) return keyView(row.key, row.instance);
   const [updated] = await database.db.update(apiKeys).set({ revokedAt: new Date(at) })
     .where(eq(apiKeys.id, id)).returning();

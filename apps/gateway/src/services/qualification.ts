@@ -1,9 +1,8 @@
-import { and, asc, between, eq, gt, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, or, sql } from "drizzle-orm";
 import type { Channel, EntryStatus, FailureType } from "@sendgate/core";
-import { AddressStatus } from "@sendgate/core";
-import { qualificationEntries, qualificationRules, quarantine } from "@sendgate/db";
+import { execute, plans, qualificationEntries, qualificationRules } from "@sendgate/db";
 import type { AppDeps } from "../deps.ts";
-import { ApiError, type FieldError } from "../errors.ts";
+import { type FieldProblem, ServiceError } from "./errors.ts";
 import { integerId } from "../ids.ts";
 import { pairError } from "./rules.ts";
 
@@ -68,7 +67,7 @@ export interface EntryPatch {
 function checkPair(
   patch: EntryPatch,
   current: { type: string; reason: number },
-): FieldError | null {
+): FieldProblem | null {
   if (patch.type === undefined && patch.reason === undefined) return null;
   return pairError(
     patch.type ?? current.type as FailureType,
@@ -80,15 +79,15 @@ function checkPair(
 /** An operator qualifies one entry: its type, reason and status. */
 export async function updateEntry(deps: AppDeps, id: string, patch: EntryPatch) {
   const key = integerId(id, 2_147_483_647);
-  if (key === null) throw new ApiError("notFound", `no qualification entry ${id}`);
+  if (key === null) throw new ServiceError("notFound", `no qualification entry ${id}`);
   return await deps.database.db.transaction(async (tx) => {
     const [row] = await tx.select().from(qualificationEntries).where(
       eq(qualificationEntries.id, key),
     ).for("update");
-    if (!row) throw new ApiError("notFound", `no qualification entry ${id}`);
+    if (!row) throw new ServiceError("notFound", `no qualification entry ${id}`);
     const error = checkPair(patch, row);
     if (error) {
-      throw new ApiError("validation", "the entry's type and reason do not agree", [error]);
+      throw new ServiceError("invalid", "the entry's type and reason do not agree", [error]);
     }
     const [updated] = await tx.update(qualificationEntries).set(changes(patch)).where(
       eq(qualificationEntries.id, row.id),
@@ -134,7 +133,7 @@ export async function requalify(deps: AppDeps, input: Requalification) {
   const given = input.type !== undefined && input.reason !== undefined
     ? checkPair(input, { type: input.type, reason: input.reason })
     : null;
-  if (given) throw new ApiError("validation", "the type and reason do not agree", [given]);
+  if (given) throw new ServiceError("invalid", "the type and reason do not agree", [given]);
   return await deps.database.db.transaction(async (tx) => {
     // What it names must exist: a typo must not pass for "nothing to release" (200, 0).
     const known = byText
@@ -147,7 +146,7 @@ export async function requalify(deps: AppDeps, input: Requalification) {
         ),
       );
     if (known.length === 0) {
-      throw new ApiError(
+      throw new ServiceError(
         "notFound",
         byText
           ? `no ${input.channel} qualification entry has this normalized text`
@@ -162,11 +161,11 @@ export async function requalify(deps: AppDeps, input: Requalification) {
         reason: qualificationEntries.reason,
       })
         .from(qualificationEntries).where(entryMatch);
-      const errors = pairs.map((p) => checkPair(input, p)).filter((e): e is FieldError =>
+      const errors = pairs.map((p) => checkPair(input, p)).filter((e): e is FieldProblem =>
         e !== null
       );
       if (errors.length) {
-        throw new ApiError("validation", "the entries' type and reason would not agree", [
+        throw new ServiceError("invalid", "the entries' type and reason would not agree", [
           errors[0]!,
         ]);
       }
@@ -176,19 +175,17 @@ export async function requalify(deps: AppDeps, input: Requalification) {
     }
     let quarantinesReleased = 0;
     if (input.release) {
-      const at = new Date(deps.now());
-      const released = await tx.update(quarantine).set({
-        status: AddressStatus.valid,
-        errorCount: 0,
-        statusSince: at,
-        updatedAt: at,
-        ...(input.comment !== undefined ? { comment: input.comment } : {}),
-      }).where(and(
-        eq(quarantine.channel, input.channel),
-        inArray(quarantine.status, [AddressStatus.quarantined, AddressStatus.erroneous]),
-        byText ? eq(quarantine.causeText, input.text!) : eq(quarantine.causeRuleId, input.ruleId!),
-        between(quarantine.statusSince, new Date(input.from), new Date(input.to)),
-      )).returning({ address: quarantine.address });
+      const released = await execute(
+        tx,
+        plans.releaseCausedBy(
+          input.channel,
+          byText ? { text: input.text! } : { ruleId: input.ruleId! },
+          new Date(input.from).toISOString(),
+          new Date(input.to).toISOString(),
+          input.comment ?? null,
+          new Date(deps.now()).toISOString(),
+        ),
+      );
       quarantinesReleased = released.length;
     }
     return { entriesUpdated, quarantinesReleased };

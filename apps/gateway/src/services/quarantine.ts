@@ -9,9 +9,9 @@ import {
   type ReasonCode,
   textProblem,
 } from "@sendgate/core";
-import { quarantine } from "@sendgate/db";
+import { execute, plans, quarantine } from "@sendgate/db";
 import type { AppDeps } from "../deps.ts";
-import { ApiError } from "../errors.ts";
+import { ServiceError } from "./errors.ts";
 
 type Row = typeof quarantine.$inferSelect;
 
@@ -22,6 +22,8 @@ export function entryView(row: Row) {
   return {
     channel: row.channel as Channel,
     address: row.address,
+    /** The instance whose own entry this is (its suppression list), or null for the platform's. */
+    instanceId: row.scope === "" ? null : row.scope,
     status: row.status as AddressStatus,
     errorCount: row.errorCount,
     lastType: row.lastType,
@@ -50,11 +52,15 @@ function stateOf(row: Row): AddressState {
   };
 }
 
+/** The platform's entry of an address (the operator routes' scope). */
+const platformEntry = (channel: Channel, address: string) =>
+  and(eq(quarantine.channel, channel), eq(quarantine.address, address), eq(quarantine.scope, ""));
+
 /** The address in its channel's normal form, as the table keys it; a bad one is a 400 naming it. */
 function normalized(channel: Channel, raw: string): string {
   const check = normalizeAddress(channel, raw);
   if (!check.ok) {
-    throw new ApiError("validation", `invalid ${channel} address`, [{
+    throw new ServiceError("invalid", `invalid ${channel} address`, [{
       path: "param.address",
       message: check.error,
     }]);
@@ -67,7 +73,7 @@ export interface EntryFilter {
   status?: AddressStatus | undefined;
   /** Case-insensitive substring of the address. */
   q?: string | undefined;
-  after?: { c: string; a: string } | null;
+  after?: { c: string; a: string; s?: string | undefined } | null;
   limit: number;
 }
 
@@ -79,19 +85,28 @@ export async function listEntries(deps: AppDeps, f: EntryFilter) {
   if (f.status) filters.push(eq(t.status, f.status));
   // strpos, not LIKE: the operator's text is taken literally (`%` and `_` included).
   if (f.q) filters.push(sql`strpos(lower(${t.address}), lower(${f.q})) > 0`);
-  if (f.after) filters.push(sql`(${t.channel}, ${t.address}) > (${f.after.c}, ${f.after.a})`);
+  if (f.after) {
+    filters.push(
+      sql`(${t.channel}, ${t.address}, ${t.scope}) > (${f.after.c}, ${f.after.a}, ${
+        f.after.s ?? ""
+      })`,
+    );
+  }
   const rows = await deps.database.db.select().from(t).where(and(...filters))
-    .orderBy(asc(t.channel), asc(t.address)).limit(f.limit + 1);
-  const items = rows.slice(0, f.limit).map(entryView);
+    .orderBy(asc(t.channel), asc(t.address), asc(t.scope)).limit(f.limit + 1);
+  const items = rows.slice(0, f.limit);
   const last = rows.length > f.limit ? items.at(-1)! : null;
-  return { items, next: last ? { c: last.channel, a: last.address } : null };
+  return {
+    items: items.map(entryView),
+    next: last ? { c: last.channel as Channel, a: last.address, s: last.scope } : null,
+  };
 }
 
 export async function getEntry(deps: AppDeps, channel: Channel, raw: string) {
   const address = normalized(channel, raw);
   const [row] = await deps.database.db.select().from(quarantine)
-    .where(and(eq(quarantine.channel, channel), eq(quarantine.address, address)));
-  if (!row) throw new ApiError("notFound", `${address} has no quarantine entry for ${channel}`);
+    .where(platformEntry(channel, address));
+  if (!row) throw new ServiceError("notFound", `${address} has no quarantine entry for ${channel}`);
   return entryView(row);
 }
 
@@ -120,7 +135,7 @@ export async function setStatus(
   const at = deps.now();
   return await deps.database.db.transaction(async (tx) => {
     const [row] = await tx.select().from(quarantine)
-      .where(and(eq(quarantine.channel, channel), eq(quarantine.address, address))).for("update");
+      .where(platformEntry(channel, address)).for("update");
     const event = {
       kind: "set",
       status: input.status,
@@ -143,8 +158,11 @@ export async function setStatus(
       updatedAt: new Date(at),
     };
     // On conflict: another request created the row between our read and this write; last wins.
-    const [written] = await tx.insert(quarantine).values({ channel, address, ...values })
-      .onConflictDoUpdate({ target: [quarantine.channel, quarantine.address], set: values })
+    const [written] = await tx.insert(quarantine).values({ channel, address, scope: "", ...values })
+      .onConflictDoUpdate({
+        target: [quarantine.channel, quarantine.address, quarantine.scope],
+        set: values,
+      })
       .returning();
     return { entry: entryView(written!), created: !row };
   });
@@ -154,11 +172,11 @@ export async function setStatus(
 export async function deleteEntry(deps: AppDeps, channel: Channel, raw: string): Promise<void> {
   const address = normalized(channel, raw);
   const removed = await deps.database.db.delete(quarantine)
-    .where(and(eq(quarantine.channel, channel), eq(quarantine.address, address))).returning({
+    .where(platformEntry(channel, address)).returning({
       address: quarantine.address,
     });
   if (removed.length === 0) {
-    throw new ApiError("notFound", `${address} has no quarantine entry for ${channel}`);
+    throw new ServiceError("notFound", `${address} has no quarantine entry for ${channel}`);
   }
 }
 
@@ -330,7 +348,13 @@ function parseNdjsonLine(line: string): Parsed {
  */
 export async function importAddresses(
   deps: AppDeps,
-  input: { channel: Channel; status: ImportStatus; format: ImportFormat },
+  input: {
+    channel: Channel;
+    status: ImportStatus;
+    format: ImportFormat;
+    /** `''` for the platform's list (operators), an instance's id for its own (DOMAIN §7). */
+    scope: string;
+  },
   body: ReadableStream<Uint8Array> | null,
 ): Promise<ImportAnswer> {
   const answer: ImportAnswer = { received: 0, imported: 0, invalid: 0, errors: [] };
@@ -376,24 +400,13 @@ export async function importAddresses(
   };
   const flush = async () => {
     if (batch.size === 0) return;
-    const rows = JSON.stringify(Array.from(batch, ([a, c]) => ({ a, c })));
+    const rows = Array.from(batch, ([a, c]) => ({ a, c }));
     batch = new Map();
     const at = new Date(deps.now()).toISOString();
-    await deps.database.rows(sql`
-      insert into quarantine (channel, address, status, comment, status_since, updated_at)
-      select ${input.channel}, r.a, ${input.status}, r.c, ${at}::timestamptz, ${at}::timestamptz
-      from json_to_recordset(${rows}::json) as r(a text, c text)
-      on conflict (channel, address) do update set
-        status = excluded.status,
-        status_since = case when quarantine.status = excluded.status then quarantine.status_since else excluded.status_since end,
-        comment = coalesce(excluded.comment, quarantine.comment),
-        cause_text = null,
-        cause_rule_id = null,
-        updated_at = excluded.updated_at
-      where quarantine.status <> excluded.status
-        or (excluded.comment is not null and quarantine.comment is distinct from excluded.comment)
-        or quarantine.cause_text is not null
-        or quarantine.cause_rule_id is not null`);
+    await execute(
+      deps.database,
+      plans.importAddresses(input.channel, input.scope, input.status, rows, at),
+    );
     answer.imported += lines;
     lines = 0;
   };

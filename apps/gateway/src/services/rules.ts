@@ -13,9 +13,9 @@ import {
   shippedRules,
   textProblem,
 } from "@sendgate/core";
-import { type Database, qualificationRules } from "@sendgate/db";
+import { type Database, isUniqueViolation, qualificationRules } from "@sendgate/db";
 import type { AppDeps } from "../deps.ts";
-import { ApiError, type FieldError, isUniqueViolation } from "../errors.ts";
+import { type FieldProblem, ServiceError } from "./errors.ts";
 import { type Idempotency, idempotent, type IdempotentResult, type Tx } from "./idempotency.ts";
 
 type RuleRow = typeof qualificationRules.$inferSelect;
@@ -62,7 +62,7 @@ export function pairError(
   type: FailureType,
   reason: number,
   field: "type" | "reason",
-): FieldError | null {
+): FieldProblem | null {
   const info = reasons[reason as ReasonCode];
   if (info.types.includes(type)) return null;
   const allowed = info.types.length ? `type ${info.types.join(" or ")}` : "no failure type";
@@ -74,16 +74,16 @@ export function pairError(
 
 /** Checks an operator rule before it is saved: a usable pattern and an allowed (type, reason). */
 function checkRule(input: RuleInput): void {
-  const errors: FieldError[] = [];
+  const errors: FieldProblem[] = [];
   const patternError = ruleError({ pattern: input.pattern, regex: input.regex ?? false });
   if (patternError) errors.push({ path: "pattern", message: patternError });
   const pair = pairError(input.type, input.reason, "type");
   if (pair) errors.push(pair);
-  if (errors.length) throw new ApiError("validation", "the rule cannot be used", errors);
+  if (errors.length) throw new ServiceError("invalid", "the rule cannot be used", errors);
 }
 
 const readOnly = () =>
-  new ApiError("conflict", "shipped rules are read-only; add an operator rule to override");
+  new ServiceError("conflict", "shipped rules are read-only; add an operator rule to override");
 
 export async function listRules(
   deps: AppDeps,
@@ -104,7 +104,9 @@ export async function listRules(
 
 /** A rule id is a token; anything else names no rule (and never reaches the database). */
 const checkId = (id: string) => {
-  if (id.length > 100 || textProblem(id, "token")) throw new ApiError("notFound", `no rule ${id}`);
+  if (id.length > 100 || textProblem(id, "token")) {
+    throw new ServiceError("notFound", `no rule ${id}`);
+  }
 };
 
 async function findRule(deps: AppDeps, id: string) {
@@ -112,7 +114,7 @@ async function findRule(deps: AppDeps, id: string) {
   const [row] = await deps.database.db.select().from(qualificationRules).where(
     eq(qualificationRules.id, id),
   );
-  if (!row) throw new ApiError("notFound", `no rule ${id}`);
+  if (!row) throw new ServiceError("notFound", `no rule ${id}`);
   return row;
 }
 
@@ -161,7 +163,7 @@ export async function createRule(
       return { status: 201, body: ruleView(row!) };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ApiError("conflict", `a rule ${id} already exists`);
+    if (isUniqueViolation(error)) throw new ServiceError("conflict", `a rule ${id} already exists`);
     throw error;
   }
 }
@@ -193,7 +195,7 @@ export async function replaceRule(deps: AppDeps, id: string, input: RuleInput) {
     const [current] = await tx.select().from(qualificationRules).where(
       eq(qualificationRules.id, id),
     ).for("update");
-    if (!current) throw new ApiError("notFound", `no rule ${id}`);
+    if (!current) throw new ServiceError("notFound", `no rule ${id}`);
     if (current.layer !== "operator") throw readOnly();
     const position = input.position ?? current.position;
     if (position !== current.position) await shiftFrom(tx, position, id);

@@ -184,7 +184,16 @@ export function register(app: App, deps: AppDeps) {
     const part = checkRecipients(sent);
     const key = headers.data["idempotency-key"];
     // Compared on the parsed recipients: JSON or NDJSON, key order and spacing do not matter.
-    const idempotency = key ? { key, hash: requestHash(`parts ${id}`, sent.raw) } : null;
+    // (The validated ones: their depth is bounded by the schema, a raw body's is not.)
+    const idempotency = key
+      ? {
+        key,
+        hash: requestHash(`parts ${id}`, {
+          recipients: [...part.recipients],
+          refused: part.refused,
+        }),
+      }
+      : null;
     const { body, replayed } = await addPart(deps, c.get("principal"), id, part, idempotency);
     return c.json(body, replayed ? 200 : 201, replayHeaders(replayed));
   });

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { messageStatuses, parseMailbox, reasonCodes, smsTextInfo } from "@sendgate/core";
 import { customHeaderProblem, MAX_CUSTOM_HEADERS } from "@sendgate/channels";
+import type { DeliveryInput, Recipient as ServiceRecipient } from "../../services/deliveries.ts";
 import { int32, jsonObject, matching, text, timestamp } from "../fields.ts";
 
 /** An RFC 5322 mailbox (`addr@example.com` or `Name <addr@example.com>`), one line. */
@@ -105,7 +106,9 @@ export const CreateDelivery = z.discriminatedUnion("channel", [
   z.object({ channel: z.literal("sms"), content: SmsContent, ...common }).strict(),
   z.object({ channel: z.literal("push"), content: PushContent, ...common }).strict(),
 ]).openapi("CreateDelivery");
-export type CreateDelivery = z.infer<typeof CreateDelivery>;
+/** `T`, which must give what `U` takes: the compiler checks that a schema fits its service. */
+type Fits<T extends U, U> = T;
+export type CreateDelivery = Fits<z.infer<typeof CreateDelivery>, DeliveryInput>;
 
 const Counts = z.record(z.string(), z.number().int());
 
@@ -167,7 +170,7 @@ export const Recipient = z.object({
     .optional()
     .openapi({ description: "Personalization fields" }),
 }).strict().openapi("Recipient");
-export type Recipient = z.infer<typeof Recipient>;
+export type Recipient = Fits<z.infer<typeof Recipient>, ServiceRecipient>;
 
 export const MAX_PART = 10_000;
 export const PartBody = z.object({

@@ -66,7 +66,7 @@ export function register(app: App, deps: AppDeps) {
       throw new ApiError("unsupportedMediaType", "send text/csv or application/x-ndjson");
     }
     return c.json(
-      await importAddresses(deps, { ...c.req.valid("query"), format }, c.req.raw.body),
+      await importAddresses(deps, { ...c.req.valid("query"), format, scope: "" }, c.req.raw.body),
       200,
     );
   });

@@ -46,7 +46,9 @@ const route = defineRoute({
 });
 
 /** By (channel, address): the last entry's key. */
-const cursor = pageCursor(z.object({ c: ChannelName, a: text(2048, "text", 1) }).strict());
+const cursor = pageCursor(
+  z.object({ c: ChannelName, a: text(2048, "text", 1), s: text(64, "token").optional() }).strict(),
+);
 
 export function register(app: App, deps: AppDeps) {
   app.openapi(route, async (c) => {

@@ -20,6 +20,10 @@ export const EntryParams = z.object({
 export const Entry = z.object({
   channel: ChannelName,
   address: z.string().openapi({ description: "The address in its channel's normal form" }),
+  instanceId: z.string().nullable().openapi({
+    description:
+      "The instance whose own entry this is (unsubscription, complaint, its suppression list), binding its deliveries only; null: the platform's, binding every instance",
+  }),
   status: AddressStatusName,
   errorCount: z.number().int(),
   lastType: z.string().nullable(),

@@ -1,0 +1,147 @@
+import {
+  apply,
+  excludedState,
+  type FailureType,
+  initialState,
+  type MessageEffect,
+  type MessageEvent,
+  type MessageState,
+  MessageStatus,
+  type ReasonCode,
+} from "@sendgate/core";
+import {
+  type CounterDelta,
+  type EventRow,
+  execute,
+  plans,
+  type TransitionRow,
+  type Tx,
+} from "@sendgate/db";
+
+/**
+ * The one path of every status change (DOMAIN §3): a message's stored row is turned back into
+ * the core's `MessageState`, the core's `apply` decides, and what it decided is stored — status
+ * columns, `machine`, an event, the delivery's counters — in the caller's transaction, a batch at a
+ * time. Nothing else writes a message's status, except `plans.cancelInitial`, which writes the
+ * state the core computed once for every message still in the initial state.
+ */
+export interface StoredMessage {
+  id: number;
+  deliveryId: string;
+  status: string;
+  failureType: string | null;
+  reason: number | null;
+  machine: unknown;
+}
+
+/** The core state a row stands for: its `machine`, or the state intake wrote it in. */
+export function stateOf(row: StoredMessage): MessageState {
+  if (row.machine) return row.machine as MessageState;
+  if (row.status === MessageStatus.ignored && row.failureType && row.reason !== null) {
+    return excludedState({
+      type: row.failureType as FailureType,
+      reason: row.reason as ReasonCode,
+    });
+  }
+  return initialState();
+}
+
+/** The counters' reason key: reasons count for failed and ignored messages only. */
+export const counterReason = (status: string, reason: number | null) =>
+  (status === MessageStatus.failed || status === MessageStatus.ignored) && reason !== null
+    ? reason
+    : -1;
+
+/** The columns a state is stored in. */
+export function columnsOf(state: MessageState) {
+  const failure = state.failure;
+  return {
+    status: state.status,
+    failureType: failure ? failure.type : null,
+    reason: failure ? failure.reason : null,
+    attempt: state.attempt,
+    nextAttemptAt: state.status === MessageStatus.pending && state.retry &&
+        state.retry.attempt === state.attempt
+      ? new Date(state.retry.at).toISOString()
+      : null,
+  };
+}
+
+export interface Decision {
+  row: StoredMessage;
+  event: MessageEvent;
+  state: MessageState;
+  effects: MessageEffect[];
+  changed: boolean;
+}
+
+/** The core's decision for one event of one message (nothing stored yet). */
+export function decide(row: StoredMessage, event: MessageEvent): Decision {
+  const before = stateOf(row);
+  const { state, effects } = apply(before, event);
+  // A duplicate or late report may leave the state as it was: nothing to store then.
+  const changed = state !== before && JSON.stringify(state) !== JSON.stringify(before);
+  return { row, event, state, effects, changed };
+}
+
+export interface Persisted {
+  /** Event text (the qualified reply, the error) and detail, per message id. */
+  text?: (d: Decision) => string | null;
+  detail?: (d: Decision) => unknown;
+  /** Whether the message stays claimed by its dispatcher after this decision. */
+  keepClaim?: (d: Decision) => boolean;
+  provider?: (d: Decision) => { provider: string; id: string } | null;
+}
+
+/**
+ * Stores decisions: the changed messages in one statement, one event per changed message, and the
+ * counters' deltas. Unchanged decisions (a duplicate report) store nothing.
+ */
+export async function persist(
+  tx: Tx,
+  decisions: readonly Decision[],
+  at: number,
+  options: Persisted = {},
+): Promise<void> {
+  const changed = decisions.filter((d) => d.changed);
+  if (changed.length === 0) return;
+  const stamp = new Date(at).toISOString();
+  const rows: TransitionRow[] = [];
+  const events: EventRow[] = [];
+  const deltas = new Map<string, CounterDelta>();
+  const bump = (deliveryId: string, status: string, reason: number, delta: number) => {
+    const key = `${deliveryId}|${status}|${reason}`;
+    const d = deltas.get(key) ?? { deliveryId, status, reason, delta: 0 };
+    d.delta += delta;
+    deltas.set(key, d);
+  };
+  for (const d of changed) {
+    const columns = columnsOf(d.state);
+    const provider = options.provider?.(d) ?? null;
+    rows.push({
+      id: d.row.id,
+      ...columns,
+      machine: d.state,
+      keepClaim: options.keepClaim?.(d) ?? false,
+      providerMessageId: provider?.id ?? null,
+      provider: provider?.provider ?? null,
+    });
+    events.push({
+      messageId: d.row.id,
+      event: d.event.type,
+      status: columns.status,
+      failureType: columns.failureType,
+      reason: columns.reason,
+      text: options.text?.(d) ?? null,
+      detail: options.detail?.(d) ?? null,
+    });
+    if (d.row.status !== columns.status || d.row.reason !== columns.reason) {
+      bump(d.row.deliveryId, d.row.status, counterReason(d.row.status, d.row.reason), -1);
+      bump(d.row.deliveryId, columns.status, counterReason(columns.status, columns.reason), 1);
+    }
+  }
+  await execute(tx, plans.writeTransitions(rows, stamp));
+  await execute(tx, plans.insertEvents(events, stamp));
+  const nonZero = [...deltas.values()].filter((d) => d.delta !== 0);
+  if (nonZero.length) await execute(tx, plans.bumpCounters(nonZero));
+}
