@@ -61,6 +61,9 @@ const byStatus = new Map<number, ProblemCode>(
 const isDataException = (state: string | undefined) =>
   state !== undefined && (state.startsWith("22") || state.startsWith("54"));
 
+/** Routes whose body is read as a stream, in batches, never held whole: no size limit. */
+const STREAMED = new Set(["/v1/quarantine/import", "/v1/suppressions/import"]);
+
 /** Builds the gateway's HTTP app: /health, /ready, /openapi.json, /docs, and the /v1 API. */
 export function createApp(options: AppOptions): App {
   const logger = options.logger ?? silentLogger();
@@ -168,10 +171,9 @@ export function createApp(options: AppOptions): App {
       throw new ApiError("tooLarge", `the body is over ${limit} bytes`);
     },
   });
-  // A suppression list import is streamed in batches, never held whole: it has no size limit.
   app.use(
     "/v1/*",
-    (c, next) => (c.req.path === "/v1/quarantine/import" ? next() : limitBody(c, next)),
+    (c, next) => (STREAMED.has(c.req.path) ? next() : limitBody(c, next)),
   );
   app.use("/v1/*", auth.middleware);
   const rl = options.rateLimit ?? { perSecond: 100, burst: 200 };

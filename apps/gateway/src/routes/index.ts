@@ -4,11 +4,13 @@ import { registerDomainRuleRoutes } from "./domain-rules/index.ts";
 import { registerKeyRoutes } from "./keys/index.ts";
 import { registerQualificationRoutes } from "./qualification/index.ts";
 import { registerQuarantineRoutes } from "./quarantine/index.ts";
+import { registerSuppressionRoutes } from "./suppressions/index.ts";
 
 /** Every /v1 route, one folder per resource, one file per route. */
 export function registerRoutes(app: App, deps: AppDeps): void {
   registerDeliveryRoutes(app, deps);
   registerQuarantineRoutes(app, deps);
+  registerSuppressionRoutes(app, deps);
   registerQualificationRoutes(app, deps);
   registerDomainRuleRoutes(app, deps);
   registerKeyRoutes(app, deps);

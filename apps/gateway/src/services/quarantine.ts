@@ -53,8 +53,19 @@ function stateOf(row: Row): AddressState {
 }
 
 /** The platform's entry of an address (the operator routes' scope). */
-const platformEntry = (channel: Channel, address: string) =>
-  and(eq(quarantine.channel, channel), eq(quarantine.address, address), eq(quarantine.scope, ""));
+/**
+ * One entry of a scope: `''` the platform's (operator routes), an instance's id its own
+ * (the instance's suppression routes).
+ */
+const entryOf = (channel: Channel, address: string, scope: string) =>
+  and(
+    eq(quarantine.channel, channel),
+    eq(quarantine.address, address),
+    eq(quarantine.scope, scope),
+  );
+
+/** The platform's scope. */
+export const PLATFORM = "";
 
 /** The address in its channel's normal form, as the table keys it; a bad one is a 400 naming it. */
 function normalized(channel: Channel, raw: string): string {
@@ -73,6 +84,8 @@ export interface EntryFilter {
   status?: AddressStatus | undefined;
   /** Case-insensitive substring of the address. */
   q?: string | undefined;
+  /** Only this scope's entries (an instance's own); every scope when absent (operators). */
+  scope?: string | undefined;
   after?: { c: string; a: string; s?: string | undefined } | null;
   limit: number;
 }
@@ -83,6 +96,7 @@ export async function listEntries(deps: AppDeps, f: EntryFilter) {
   const filters = [];
   if (f.channel) filters.push(eq(t.channel, f.channel));
   if (f.status) filters.push(eq(t.status, f.status));
+  if (f.scope !== undefined) filters.push(eq(t.scope, f.scope));
   // strpos, not LIKE: the operator's text is taken literally (`%` and `_` included).
   if (f.q) filters.push(sql`strpos(lower(${t.address}), lower(${f.q})) > 0`);
   if (f.after) {
@@ -102,10 +116,10 @@ export async function listEntries(deps: AppDeps, f: EntryFilter) {
   };
 }
 
-export async function getEntry(deps: AppDeps, channel: Channel, raw: string) {
+export async function getEntry(deps: AppDeps, channel: Channel, raw: string, scope = PLATFORM) {
   const address = normalized(channel, raw);
   const [row] = await deps.database.db.select().from(quarantine)
-    .where(platformEntry(channel, address));
+    .where(entryOf(channel, address, scope));
   if (!row) throw new ServiceError("notFound", `${address} has no quarantine entry for ${channel}`);
   return entryView(row);
 }
@@ -130,12 +144,13 @@ export async function setStatus(
   channel: Channel,
   raw: string,
   input: { status: SettableStatus; comment?: string | undefined },
+  scope = PLATFORM,
 ): Promise<{ entry: QuarantineEntry; created: boolean }> {
   const address = normalized(channel, raw);
   const at = deps.now();
   return await deps.database.db.transaction(async (tx) => {
     const [row] = await tx.select().from(quarantine)
-      .where(platformEntry(channel, address)).for("update");
+      .where(entryOf(channel, address, scope)).for("update");
     const event = {
       kind: "set",
       status: input.status,
@@ -158,7 +173,7 @@ export async function setStatus(
       updatedAt: new Date(at),
     };
     // On conflict: another request created the row between our read and this write; last wins.
-    const [written] = await tx.insert(quarantine).values({ channel, address, scope: "", ...values })
+    const [written] = await tx.insert(quarantine).values({ channel, address, scope, ...values })
       .onConflictDoUpdate({
         target: [quarantine.channel, quarantine.address, quarantine.scope],
         set: values,
@@ -169,10 +184,15 @@ export async function setStatus(
 }
 
 /** Removes an address's entry: with none, the address is valid again. */
-export async function deleteEntry(deps: AppDeps, channel: Channel, raw: string): Promise<void> {
+export async function deleteEntry(
+  deps: AppDeps,
+  channel: Channel,
+  raw: string,
+  scope = PLATFORM,
+): Promise<void> {
   const address = normalized(channel, raw);
   const removed = await deps.database.db.delete(quarantine)
-    .where(platformEntry(channel, address)).returning({
+    .where(entryOf(channel, address, scope)).returning({
       address: quarantine.address,
     });
   if (removed.length === 0) {
