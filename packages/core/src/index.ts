@@ -22,3 +22,5 @@ export * from "./qualification/enhanced-status.ts";
 export * from "./qualification/entry.ts";
 export { defaultRuleSet, shippedRules } from "./qualification/rules/index.ts";
 export { smppStatus, smppStatusName } from "./qualification/rules/smpp.ts";
+export * from "./sending-window.ts";
+export * from "./template.ts";
