@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimulatorContext } from "../../apps/simulator/src/context.ts";
 import { createControlApp } from "../../apps/simulator/src/control.ts";
 import { pushOutcomes, pushProtocolAnswers } from "../../apps/simulator/src/outcomes.ts";
-import { decryptAes128gcm } from "../../apps/simulator/src/push/ece.ts";
+import { decryptAes128gcm } from "@sendgate/channels";
 import {
   registerPushControl,
   type RunningPushService,

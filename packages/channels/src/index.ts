@@ -6,3 +6,20 @@ export * from "./push/endpoint-policy.ts";
 export * from "./email/headers.ts";
 export * from "./channel.ts";
 export * from "./token.ts";
+export {
+  createPushChannel,
+  type PushChannel,
+  type PushChannelConfig,
+} from "./push/push-channel.ts";
+export type { PushTlsOptions } from "./push/transport.ts";
+export { MAX_PLAINTEXT_BYTES } from "./push/payload.ts";
+export {
+  type VapidKeys,
+  vapidKeysError,
+  type VapidSigner,
+  webPushSigner,
+} from "./push/vapid-tokens.ts";
+// The push service's side of the wire format, for the simulator (and tests).
+export { type VapidVerdict, VapidVerifier } from "./push/vapid.ts";
+export { type Aes128gcmDecryption, decryptAes128gcm, type PushRecipient } from "./push/ece.ts";
+export * from "./email/email-channel.ts";

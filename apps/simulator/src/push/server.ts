@@ -8,6 +8,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import { decryptAes128gcm, VapidVerifier } from "@sendgate/channels";
 import { localCertificate } from "../certificate.ts";
 import { activeFault } from "../clock.ts";
 import type { SimulatorContext } from "../context.ts";
@@ -15,9 +16,7 @@ import type { RunningServer } from "../control.ts";
 import type { LedgerEntry } from "../ledger.ts";
 import { type PushOutcome, pushOutcomes, pushProtocolAnswers } from "../outcomes.ts";
 import { between } from "../random.ts";
-import { decryptAes128gcm } from "./ece.ts";
 import { type Subscription, SubscriptionStore } from "./subscriptions.ts";
-import { VapidVerifier } from "./vapid.ts";
 
 export { registerPushControl } from "./control.ts";
 export { SubscriptionStore } from "./subscriptions.ts";

@@ -1,6 +1,6 @@
 import { createECDH, randomBytes } from "node:crypto";
+import type { PushRecipient } from "@sendgate/channels";
 import type { PushBehaviour } from "../magic.ts";
-import type { Recipient } from "./ece.ts";
 
 export const pushBehaviours = [
   "accept",
@@ -28,7 +28,7 @@ export interface ReceivedMessage {
 }
 
 /** A push subscription as the simulated browser holds it, private key included. */
-export interface Subscription extends Recipient {
+export interface Subscription extends PushRecipient {
   id: string;
   endpoint: string;
   tls: boolean;

@@ -1,14 +1,18 @@
+import { Buffer } from "node:buffer";
 import { createDecipheriv, createHmac, type ECDH } from "node:crypto";
 
 /**
  * Decryption of a Web Push message body: RFC 8291 (keys from the subscription's ECDH pair and
  * auth secret) over RFC 8188 `aes128gcm` (records of `rs` bytes, AES-128-GCM, a delimiter byte and
- * zero padding in each plaintext record). Written on node:crypto rather than `http_ece` so that
- * the hot path keeps the subscription's ECDH object and gets typed errors.
+ * zero padding in each plaintext record). The user agent's side, which the gateway never plays:
+ * the simulator reads what the push channel sent with it, and keeping both ends in this package
+ * means the wire format has one home. Written on node:crypto rather than `http_ece` so that the
+ * hot path keeps the subscription's ECDH object and gets errors as values; `http_ece` and RFC
+ * 8291's own test vector check it (ece.test.ts).
  */
 
-/** The user agent's side of a subscription: what the push service needs to read a message. */
-export interface Recipient {
+/** The user agent's side of a subscription: what is needed to read a message sent to it. */
+export interface PushRecipient {
   /** The subscription's ECDH pair (its private key decrypts). */
   ecdh: ECDH;
   /** The uncompressed public key (65 bytes), the `p256dh` handed to the application server. */
@@ -17,7 +21,9 @@ export interface Recipient {
   authSecret: Buffer;
 }
 
-export type DecryptResult = { ok: true; plaintext: Buffer } | { ok: false; error: string };
+export type Aes128gcmDecryption =
+  | { ok: true; plaintext: Buffer }
+  | { ok: false; error: string };
 
 const TAG_BYTES = 16;
 const HEADER_BYTES = 16 + 4 + 1;
@@ -32,7 +38,7 @@ const hmac = (key: Buffer, ...data: Buffer[]) => {
 };
 
 /** Decrypts an `aes128gcm` body for `recipient`; a malformed or foreign body is a value, not a throw. */
-export function decryptAes128gcm(body: Buffer, recipient: Recipient): DecryptResult {
+export function decryptAes128gcm(body: Buffer, recipient: PushRecipient): Aes128gcmDecryption {
   if (body.length < HEADER_BYTES) {
     return { ok: false, error: "body shorter than the aes128gcm header" };
   }

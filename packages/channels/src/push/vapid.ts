@@ -1,8 +1,12 @@
+import { Buffer } from "node:buffer";
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 
 /**
- * VAPID (RFC 8292): `Authorization: vapid t=<JWT>, k=<application server public key>`, the JWT
- * signed with ES256 by the key in `k`. The split between the two refusals:
+ * VAPID (RFC 8292) as a push service checks it: `Authorization: vapid t=<JWT>, k=<application
+ * server public key>`, the JWT signed with ES256 by the key in `k`. The gateway only signs (see
+ * `vapid-tokens.ts`); this side serves the simulator, and lives beside the signer so that the
+ * two ends of the wire format are kept, and tested against web-push, in one place. The split
+ * between the two refusals:
  * - 401: we cannot authenticate the sender: header missing or malformed, a JWT that does not
  *   parse, another algorithm than ES256, a `k` that is not a P-256 point, a bad signature.
  * - 403: the signature is good but the claims are not acceptable: `aud` is not this push
