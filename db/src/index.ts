@@ -149,4 +149,12 @@ export async function migrationsApplied(database: Database): Promise<boolean> {
 }
 export { execute, type Executor, isUniqueViolation, type Tx } from "./execute.ts";
 export * as plans from "./plans.ts";
-export type { CounterDelta, EventRow, NewMessageRow, TransitionRow } from "./plans.ts";
+export type {
+  AddressRow,
+  CounterDelta,
+  DomainFlowRow,
+  EntryRow,
+  EventRow,
+  NewMessageRow,
+  TransitionRow,
+} from "./plans.ts";

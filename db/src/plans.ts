@@ -60,12 +60,21 @@ export interface CounterDelta {
   delta: number;
 }
 
-/** Adds deltas to delivery counters (negative ones too), in the caller's transaction. */
+const counterKey = (d: CounterDelta) => `${d.deliveryId}|${d.status}|${d.reason}`;
+
+/**
+ * Adds deltas to delivery counters (negative ones too), in the caller's transaction. Rows are
+ * written in one fixed order, so two transactions touching the same counters wait for each other
+ * instead of deadlocking; callers write counters last, to hold these busy rows briefly.
+ */
 export const bumpCounters = (deltas: readonly CounterDelta[]): SQL =>
   sql`insert into delivery_counters (delivery_id, status, reason, count)
       select r.d, r.s, r.r, r.n from json_to_recordset(${
-    json(deltas.map((d) => ({ d: d.deliveryId, s: d.status, r: d.reason, n: d.delta })))
-  }::json) as r(d uuid, s text, r smallint, n int)
+    json(
+      [...deltas].sort((a, b) => (counterKey(a) < counterKey(b) ? -1 : 1))
+        .map((d) => ({ d: d.deliveryId, s: d.status, r: d.reason, n: d.delta })),
+    )
+  }::json) as r(d uuid, s text, r smallint, n int) order by r.d, r.s, r.r
       on conflict (delivery_id, status, reason) do update set count = delivery_counters.count + excluded.count`;
 
 /** A delivery's counters (rows at zero left out). */
@@ -198,7 +207,7 @@ export const insertEvents = (rows: readonly EventRow[], at: string): SQL =>
 
 /** Messages of a delivery that a cancel must decide one by one (their state is not the initial one). */
 export const cancellable = (deliveryId: string): SQL =>
-  sql`select id, delivery_id as "deliveryId", status, failure_type as "failureType", reason, attempt, machine
+  sql`select id::float8 as id, delivery_id as "deliveryId", status, failure_type as "failureType", reason, attempt, machine
       from messages where delivery_id = ${deliveryId}
         and (status = 'prepared' or (status = 'pending' and machine is not null))
       for update`;
@@ -223,3 +232,289 @@ export const cancelInitial = (
         select id, ${at}::timestamptz, 'cancel', ${decided.status} from cancelled
       )
       select count(*)::int as n from cancelled`;
+
+// ---------------------------------------------------------------------------------------------
+// The dispatcher
+
+/** What a claim reads of a message: enough for the core and the channel. */
+// Ids as float8: exact below 2^53, and a number on both drivers (postgres.js answers a bigint as
+// a string).
+const CLAIMED_COLUMNS = sql.raw(
+  `m.id::float8 as id, m.delivery_id as "deliveryId", m.external_id as "externalId",
+  m.address, m.address_data as "addressData", m.personalization as "fields", m.status,
+  m.failure_type as "failureType", m.reason, m.attempt, m.machine, m.domain,
+  m.scheduled_retries as "scheduledRetries", m.backoffs_in_a_row as "backoffsInARow"`,
+);
+
+/**
+ * Running deliveries in the order they take their turn (priority, then start), each with what the
+ * dispatcher needs to decide whether it may send now.
+ */
+export const runningDeliveries = (limit: number): SQL =>
+  sql`select id, instance_id as "instanceId", channel, priority, affinity,
+        scheduled_at as "scheduledAt", sending_window as "sendingWindow",
+        valid_until as "validUntil", retry_policy as "retryPolicy", content,
+        paused_at as "pausedAt", pause_reason as "pauseReason", started_at as "startedAt"
+      from deliveries where state = 'running'
+      order by priority desc, started_at, id limit ${limit}`;
+
+/**
+ * Candidates of one delivery, locked (`SKIP LOCKED`: another dispatcher's candidates are not
+ * waited for): first attempts, retries that came due, and claims whose lease ran out (their
+ * dispatcher died). The caller decides which to claim (domain rates) and writes the claim; the
+ * rest are released, unchanged, at commit.
+ */
+export const claimCandidates = (deliveryId: string, now: string, limit: number): SQL =>
+  sql`with firsts as (
+        select ${CLAIMED_COLUMNS} from messages m
+        where m.delivery_id = ${deliveryId} and m.status = 'pending' and m.next_attempt_at is null
+        order by m.id limit ${limit} for update skip locked
+      ), retries as (
+        select ${CLAIMED_COLUMNS} from messages m
+        where m.delivery_id = ${deliveryId} and m.status = 'pending'
+          and m.next_attempt_at <= ${now}::timestamptz
+        order by m.next_attempt_at limit ${limit} for update skip locked
+      ), orphans as (
+        select ${CLAIMED_COLUMNS} from messages m
+        where m.delivery_id = ${deliveryId} and m.status = 'prepared'
+          and m.lease_until < ${now}::timestamptz
+        limit ${limit} for update skip locked
+      )
+      select * from orphans union all select * from retries union all select * from firsts`;
+
+/** Marks claimed messages as held by `claimer` until `leaseUntil` (their state is written apart). */
+export const holdClaims = (ids: readonly number[], claimer: string, leaseUntil: string): SQL =>
+  sql`update messages set claimed_by = ${claimer}, lease_until = ${leaseUntil}::timestamptz
+      where id in (select json_array_elements_text(${json(ids)}::json)::bigint)`;
+
+/** Per-domain flow state, unlocked: enough to see a suspension. */
+export const readDomainFlow = (domains: readonly string[]): SQL =>
+  sql`select domain, window_start as "windowStart", sent_in_window as "sentInWindow",
+        stats_start as "statsStart", results, errors, suspended_until as "suspendedUntil"
+      from domain_flow where domain in (select json_array_elements_text(${json(domains)}::json))`;
+
+/** Per-domain flow state, locked in domain order (no deadlock between dispatchers). */
+export const lockDomainFlow = (domains: readonly string[]): SQL =>
+  sql`select domain, window_start as "windowStart", sent_in_window as "sentInWindow",
+        stats_start as "statsStart", results, errors, suspended_until as "suspendedUntil"
+      from domain_flow where domain in (select json_array_elements_text(${json(domains)}::json))
+      order by domain for update`;
+
+export interface DomainFlowRow {
+  domain: string;
+  windowStart: string;
+  sentInWindow: number;
+  statsStart: string;
+  results: number;
+  errors: number;
+  suspendedUntil: string | null;
+  suspendedRate: number | null;
+  suspendedResults: number | null;
+}
+
+/** Writes the core's decided flow states (`takeSendSlot`, `recordDomainResult`). */
+export const writeDomainFlow = (rows: readonly DomainFlowRow[], at: string): SQL =>
+  sql`insert into domain_flow (domain, window_start, sent_in_window, stats_start, results, errors,
+        suspended_until, suspended_rate, suspended_results, updated_at)
+      select r.domain, r.window_start, r.sent_in_window, r.stats_start, r.results, r.errors,
+        r.suspended_until, r.suspended_rate, r.suspended_results, ${at}::timestamptz
+      from json_to_recordset(${
+    json(rows.map((r) => ({
+      domain: r.domain,
+      window_start: r.windowStart,
+      sent_in_window: r.sentInWindow,
+      stats_start: r.statsStart,
+      results: r.results,
+      errors: r.errors,
+      suspended_until: r.suspendedUntil,
+      suspended_rate: r.suspendedRate,
+      suspended_results: r.suspendedResults,
+    })))
+  }::json) as r(domain text, window_start timestamptz, sent_in_window int, stats_start timestamptz,
+        results int, errors int, suspended_until timestamptz, suspended_rate real, suspended_results int)
+      on conflict (domain) do update set window_start = excluded.window_start,
+        sent_in_window = excluded.sent_in_window, stats_start = excluded.stats_start,
+        results = excluded.results, errors = excluded.errors,
+        suspended_until = excluded.suspended_until,
+        suspended_rate = coalesce(excluded.suspended_rate, domain_flow.suspended_rate),
+        suspended_results = coalesce(excluded.suspended_results, domain_flow.suspended_results),
+        updated_at = excluded.updated_at`;
+
+/** Domains suspended now, with why (for claims and for a delivery's pending reasons). */
+export const suspendedDomains = (now: string): SQL =>
+  sql`select domain, suspended_until as "suspendedUntil", suspended_rate as "rate",
+        suspended_results as "results"
+      from domain_flow where suspended_until > ${now}::timestamptz`;
+
+/** Retry counters the dispatcher keeps beside the core's state. */
+export const writeRetryCounters = (
+  rows: readonly { id: number; scheduled: number; backoffs: number }[],
+): SQL =>
+  sql`update messages m set scheduled_retries = r.s, backoffs_in_a_row = r.b
+      from json_to_recordset(${
+    json(rows.map((r) => ({ id: r.id, s: r.scheduled, b: r.backoffs })))
+  }::json) as r(id bigint, s smallint, b smallint) where m.id = r.id`;
+
+/** Qualification entries of these (channel, normalized text) pairs, locked. */
+export const lockEntries = (keys: readonly { channel: string; normalized: string }[]): SQL =>
+  sql`select e.id, e.channel, e.normalized_text as "normalizedText", e.first_text as "firstText",
+        e.type, e.reason, e.status, e.rule_id as "ruleId", e.count,
+        e.first_seen_at as "firstSeenAt", e.last_seen_at as "lastSeenAt"
+      from qualification_entries e
+      join json_to_recordset(${
+    json(keys.map((k) => ({ c: k.channel, n: k.normalized })))
+  }::json) as k(c text, n text) on e.channel = k.c and e.normalized_text = k.n
+      order by e.id for update of e`;
+
+export interface EntryRow {
+  channel: string;
+  normalizedText: string;
+  firstText: string;
+  type: string;
+  reason: number;
+  status: string;
+  ruleId: string | null;
+  count: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+/** Writes the core's `recordOccurrence` results: new entries and updated ones. */
+export const writeEntries = (rows: readonly EntryRow[]): SQL =>
+  sql`insert into qualification_entries (channel, normalized_text, first_text, type, reason, status,
+        rule_id, count, first_seen_at, last_seen_at)
+      select r.c, r.n, r.f, r.t, r.r, r.s, r.u, r.k, r.a, r.z
+      from json_to_recordset(${
+    json(rows.map((r) => ({
+      c: r.channel,
+      n: r.normalizedText,
+      f: r.firstText,
+      t: r.type,
+      r: r.reason,
+      s: r.status,
+      u: r.ruleId,
+      k: r.count,
+      a: r.firstSeenAt,
+      z: r.lastSeenAt,
+    })))
+  }::json) as r(c text, n text, f text, t text, r smallint, s text, u text, k int, a timestamptz, z timestamptz)
+      on conflict (channel, normalized_text) do update set type = excluded.type,
+        reason = excluded.reason, status = excluded.status, rule_id = excluded.rule_id,
+        count = excluded.count, last_seen_at = excluded.last_seen_at`;
+
+/** Platform quarantine entries of these addresses, locked. */
+export const lockAddresses = (channel: string, addresses: readonly string[]): SQL =>
+  sql`select channel, address, status, error_count as "errorCount", last_type as "lastType",
+        last_reason as "lastReason", last_text as "lastText", first_error_at as "firstErrorAt",
+        last_error_at as "lastErrorAt", status_since as "statusSince", comment
+      from quarantine where channel = ${channel} and scope = ''
+        and address in (select json_array_elements_text(${json(addresses)}::json))
+      order by address for update`;
+
+export interface AddressRow {
+  address: string;
+  status: string;
+  errorCount: number;
+  lastType: string | null;
+  lastReason: number | null;
+  lastText: string | null;
+  firstErrorAt: string | null;
+  lastErrorAt: string | null;
+  statusSince: string;
+  comment: string | null;
+  causeText: string | null;
+  causeRuleId: string | null;
+}
+
+/** Writes the core's `decideAddress` results into the platform scope. */
+export const writeAddresses = (channel: string, rows: readonly AddressRow[], at: string): SQL =>
+  sql`insert into quarantine (channel, address, scope, status, error_count, last_type, last_reason,
+        last_text, first_error_at, last_error_at, status_since, comment, cause_text, cause_rule_id,
+        updated_at)
+      select ${channel}, r.a, '', r.s, r.n, r.t, r.r, r.x, r.f, r.l, r.since, r.c, r.ct, r.cr,
+        ${at}::timestamptz
+      from json_to_recordset(${
+    json(rows.map((r) => ({
+      a: r.address,
+      s: r.status,
+      n: r.errorCount,
+      t: r.lastType,
+      r: r.lastReason,
+      x: r.lastText,
+      f: r.firstErrorAt,
+      l: r.lastErrorAt,
+      since: r.statusSince,
+      c: r.comment,
+      ct: r.causeText,
+      cr: r.causeRuleId,
+    })))
+  }::json) as r(a text, s text, n int, t text, r smallint, x text, f timestamptz, l timestamptz,
+        since timestamptz, c text, ct text, cr text)
+      on conflict (channel, address, scope) do update set status = excluded.status,
+        error_count = excluded.error_count, last_type = excluded.last_type,
+        last_reason = excluded.last_reason, last_text = excluded.last_text,
+        first_error_at = excluded.first_error_at, last_error_at = excluded.last_error_at,
+        status_since = excluded.status_since, comment = excluded.comment,
+        cause_text = coalesce(excluded.cause_text, quarantine.cause_text),
+        cause_rule_id = coalesce(excluded.cause_rule_id, quarantine.cause_rule_id),
+        updated_at = excluded.updated_at`;
+
+/** Running deliveries among these whose messages no longer wait for a sender: finished. */
+export const finishDone = (deliveryIds: readonly string[], at: string): SQL =>
+  sql`update deliveries d set state = 'finished', finished_at = ${at}::timestamptz
+      where d.id in (select json_array_elements_text(${json(deliveryIds)}::json)::uuid)
+        and d.state = 'running'
+        and not exists (select 1 from delivery_counters c where c.delivery_id = d.id
+          and c.status in ('pending', 'prepared', 'sentToProvider') and c.count > 0)
+      returning d.id`;
+
+/** Pauses a delivery for a reason of ours (push 401/403: the VAPID configuration). */
+export const pauseDelivery = (deliveryId: string, reason: string, at: string): SQL =>
+  sql`update deliveries set paused_at = ${at}::timestamptz, pause_reason = ${reason}
+      where id = ${deliveryId} and paused_at is null`;
+
+/** Messages still waiting when their delivery's validity ended, locked (the expiry's batch). */
+export const expiredWaiting = (now: string, limit: number): SQL =>
+  sql`select m.id::float8 as id, m.delivery_id as "deliveryId", m.status,
+        m.failure_type as "failureType", m.reason, m.attempt, m.machine
+      from messages m join deliveries d on d.id = m.delivery_id
+      where d.state = 'running' and d.valid_until < ${now}::timestamptz and m.status = 'pending'
+      limit ${limit} for update of m skip locked`;
+
+/** This dispatcher is alive (and what it serves). */
+export const heartbeat = (
+  sender: { id: string; hostname: string; pid: number; affinities: string[]; channels: string[] },
+  at: string,
+): SQL =>
+  sql`insert into senders (id, hostname, pid, affinities, channels, started_at, heartbeat_at)
+      values (${sender.id}, ${sender.hostname}, ${sender.pid}, ${json(sender.affinities)}::jsonb,
+        ${json(sender.channels)}::jsonb, ${at}::timestamptz, ${at}::timestamptz)
+      on conflict (id) do update set heartbeat_at = excluded.heartbeat_at,
+        affinities = excluded.affinities, channels = excluded.channels`;
+
+export const liveSenders = (since: string): SQL =>
+  sql`select id, affinities, channels, heartbeat_at as "heartbeatAt" from senders
+      where heartbeat_at > ${since}::timestamptz`;
+
+export const forgetSender = (id: string): SQL => sql`delete from senders where id = ${id}`;
+
+/**
+ * A delivery's waiting messages by recipient domain (email) with their domain's flow state, and
+ * the retries not yet due: what `GET /v1/deliveries/{id}` says about why they wait.
+ */
+export const pendingBreakdown = (deliveryId: string, now: string): SQL =>
+  sql`select m.domain, count(*)::int as count,
+        count(*) filter (where m.next_attempt_at > ${now}::timestamptz)::int as "retriesLater",
+        min(m.next_attempt_at) filter (where m.next_attempt_at > ${now}::timestamptz) as "nextRetryAt",
+        f.suspended_until as "suspendedUntil", f.suspended_rate as "suspendedRate",
+        f.suspended_results as "suspendedResults", f.window_start as "windowStart",
+        f.sent_in_window as "sentInWindow"
+      from messages m left join domain_flow f on f.domain = m.domain
+      where m.delivery_id = ${deliveryId} and m.status = 'pending'
+      group by m.domain, f.domain order by count(*) desc limit 50`;
+
+/** A batch's messages as they are now, locked: its outcomes are decided on their current state. */
+export const lockMessages = (ids: readonly number[]): SQL =>
+  sql`select ${CLAIMED_COLUMNS} from messages m
+      where m.id in (select json_array_elements_text(${json(ids)}::json)::bigint)
+      order by m.id for update`;

@@ -71,6 +71,8 @@ export function describeBackends(
     /** SENDGATE_PUSH_ALLOW's syntax. */
     pushAllow?: string;
     logger?: Logger;
+    /** Deliveries allowed to send at once (what `waiting` explains against). */
+    maxRunning?: number;
   } = {},
 ): void {
   for (const backend of backends()) {
@@ -90,6 +92,7 @@ export function describeBackends(
           resolve: appOptions.resolve ?? (() => Promise.reject(new Error("no DNS in tests"))),
           pushAllow: allow.allow,
           ...(appOptions.logger ? { logger: appOptions.logger } : {}),
+          ...(appOptions.maxRunning !== undefined ? { maxRunning: appOptions.maxRunning } : {}),
         });
         const operatorKey = (await createKey(database, "ops", true)).key;
         const keys = new Map<string, string>();

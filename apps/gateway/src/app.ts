@@ -30,6 +30,8 @@ export interface AppOptions {
   pushAllow?: AllowList;
   /** Host name resolution for the push endpoint check (default: DNS, cached a minute). */
   resolve?: (host: string) => Promise<string[]>;
+  /** Deliveries allowed to send at once (default 10), to explain waits the same way. */
+  maxRunning?: number;
   /** The embedded database's lock token: an operator for the key routes (see `authenticate`). */
   localToken?: { token: string; principal: () => Promise<Principal> };
 }
@@ -78,6 +80,7 @@ export function createApp(options: AppOptions): App {
     pushAllow: options.pushAllow ?? [],
     resolve: options.resolve ?? createCachedResolver(),
     forgetKey: auth.forget,
+    maxRunning: options.maxRunning ?? 10,
   };
   const app = new OpenAPIHono<AppEnv>({
     // Every validation failure names each failing field path (RFC 9457 problem+json).

@@ -17,6 +17,8 @@ export interface AppDeps {
   pushAllow: AllowList;
   /** Resolves a host name for the push endpoint check (cached; tests pass their own). */
   resolve: (host: string) => Promise<string[]>;
+  /** Deliveries allowed to send at once, cluster-wide (DOMAIN §3; the dispatchers' setting). */
+  maxRunning: number;
   /** Forget cached verifications of a revoked key, in this process. */
   forgetKey: (keyId: string) => void;
 }

@@ -50,6 +50,12 @@ export const messages = pgTable("messages", {
   /** The dispatcher holding the message (`prepared`) and until when; past it, another claims it. */
   claimedBy: text("claimed_by"),
   leaseUntil: timestamp("lease_until", { withTimezone: true }),
+  /**
+   * Retries used so far along the delivery's schedule, and back-off retries in a row since the
+   * last scheduled one (a busy provider): what the core's `nextRetryAt` needs.
+   */
+  scheduledRetries: smallint("scheduled_retries").notNull().default(0),
+  backoffsInARow: smallint("backoffs_in_a_row").notNull().default(0),
   machine: jsonb("machine"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -65,6 +71,10 @@ export const messages = pgTable("messages", {
   // Asynchronous reports find their message by the provider's id, unique per provider.
   uniqueIndex("messages_provider_id_idx").on(t.provider, t.providerMessageId).where(
     sql`provider_message_id is not null`,
+  ),
+  // First attempts waiting, by delivery: what the dispatcher claims most.
+  index("messages_first_attempts_idx").on(t.deliveryId, t.id).where(
+    sql`status = 'pending' and next_attempt_at is null`,
   ),
   // Claims whose dispatcher died: found by their lease.
   index("messages_lease_idx").on(t.leaseUntil).where(sql`status = 'prepared'`),

@@ -12,6 +12,7 @@ import {
   type ReasonCode,
   reasons,
   type RecipientInput,
+  type SendingWindow,
   smsTextInfo,
 } from "@sendgate/core";
 import { checkEndpointResolved } from "@sendgate/channels";
@@ -29,7 +30,14 @@ import type { AppDeps } from "../deps.ts";
 import { ServiceError } from "./errors.ts";
 import { integerId, isUuid } from "../ids.ts";
 import { type Idempotency, idempotent, type IdempotentResult } from "./idempotency.ts";
-import { counterReason, decide, persist, type StoredMessage } from "./transitions.ts";
+import {
+  counterReason,
+  decide,
+  persist,
+  type StoredMessage,
+  writeCounters,
+} from "./transitions.ts";
+import { waitingReasons } from "./waiting.ts";
 import type { Principal } from "./keys.ts";
 
 type DeliveryRow = typeof deliveries.$inferSelect;
@@ -45,6 +53,8 @@ export interface DeliveryInput {
   scheduledAt?: string | undefined;
   controlGroup?: { ratio?: number | undefined; externalIds?: string[] | undefined } | undefined;
   maxTargetSize?: number | undefined;
+  priority?: number | undefined;
+  sendingWindow?: SendingWindow | undefined;
 }
 
 /** A push subscription as browsers give it (`PushSubscription.toJSON()`). */
@@ -76,6 +86,11 @@ export function deliveryView(row: DeliveryRow) {
     scheduledAt: iso(row.scheduledAt),
     controlGroup: row.controlGroup ?? null,
     maxTargetSize: row.maxTargetSize,
+    priority: row.priority,
+    sendingWindow: row.sendingWindow ?? null,
+    paused: row.pausedAt
+      ? { since: row.pausedAt.toISOString(), reason: row.pauseReason ?? "" }
+      : null,
     createdAt: row.createdAt.toISOString(),
     startedAt: iso(row.startedAt),
     cancelledAt: iso(row.cancelledAt),
@@ -128,6 +143,8 @@ export async function createDelivery(
       scheduledAt: input.scheduledAt ? new Date(input.scheduledAt) : null,
       controlGroup: input.controlGroup ?? null,
       maxTargetSize: input.maxTargetSize ?? null,
+      priority: input.priority ?? 0,
+      sendingWindow: input.sendingWindow ?? null,
       createdAt: new Date(now),
     }).returning();
     return { status: 201, body: deliveryView(row!) };
@@ -169,7 +186,12 @@ export async function deliveryCounts(deps: AppDeps, id: string) {
 
 export async function getDelivery(deps: AppDeps, who: Principal, id: string) {
   const row = await findDelivery(deps.database.db, who, id);
-  return { ...deliveryView(row), counts: await deliveryCounts(deps, id) };
+  const counts = await deliveryCounts(deps, id);
+  return {
+    ...deliveryView(row),
+    counts,
+    waiting: await waitingReasons(deps, row, counts.byStatus.pending ?? 0),
+  };
 }
 
 export async function listDeliveries(
@@ -246,19 +268,17 @@ export async function cancelDelivery(deps: AppDeps, who: Principal, id: string) 
       ),
     );
     const bulkCount = bulk?.n ?? 0;
-    if (bulkCount > 0) {
-      await execute(
-        tx,
-        plans.bumpCounters([
-          { deliveryId: id, status: MessageStatus.pending, reason: -1, delta: -bulkCount },
-          { deliveryId: id, status: cancelledInitial.status, reason: -1, delta: bulkCount },
-        ]),
-      );
-    }
     const others = await execute<StoredMessage>(tx, plans.cancellable(id));
     const decisions = others.map((m) => decide(m, { type: "cancel" }));
     // A claimed message stays with its sender, which finishes the attempt.
-    await persist(tx, decisions, at, { keepClaim: (d) => d.row.status === MessageStatus.prepared });
+    const deltas = await persist(tx, decisions, at, {
+      keepClaim: (d) => d.row.status === MessageStatus.prepared,
+    });
+    await writeCounters(tx, [
+      ...deltas,
+      { deliveryId: id, status: MessageStatus.pending, reason: -1, delta: -bulkCount },
+      { deliveryId: id, status: cancelledInitial.status, reason: -1, delta: bulkCount },
+    ]);
     const cancelled = bulkCount +
       decisions.filter((d) => d.state.status === MessageStatus.cancelled).length;
     return { ...deliveryView(updated!), cancelledMessages: cancelled };

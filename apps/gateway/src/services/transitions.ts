@@ -94,17 +94,19 @@ export interface Persisted {
 }
 
 /**
- * Stores decisions: the changed messages in one statement, one event per changed message, and the
- * counters' deltas. Unchanged decisions (a duplicate report) store nothing.
+ * Stores decisions: the changed messages in one statement, one event per changed message.
+ * Unchanged decisions (a duplicate report) store nothing. Answers the counters' deltas, for the
+ * caller to write last in its transaction (`writeCounters`): the counters are the rows every
+ * transaction of a delivery touches, so they are held as briefly as possible.
  */
 export async function persist(
   tx: Tx,
   decisions: readonly Decision[],
   at: number,
   options: Persisted = {},
-): Promise<void> {
+): Promise<CounterDelta[]> {
   const changed = decisions.filter((d) => d.changed);
-  if (changed.length === 0) return;
+  if (changed.length === 0) return [];
   const stamp = new Date(at).toISOString();
   const rows: TransitionRow[] = [];
   const events: EventRow[] = [];
@@ -142,6 +144,18 @@ export async function persist(
   }
   await execute(tx, plans.writeTransitions(rows, stamp));
   await execute(tx, plans.insertEvents(events, stamp));
-  const nonZero = [...deltas.values()].filter((d) => d.delta !== 0);
+  return [...deltas.values()].filter((d) => d.delta !== 0);
+}
+
+/** Writes counter deltas (the last statement of a transaction that changed messages). */
+export async function writeCounters(tx: Tx, deltas: readonly CounterDelta[]): Promise<void> {
+  const merged = new Map<string, CounterDelta>();
+  for (const d of deltas) {
+    const key = `${d.deliveryId}|${d.status}|${d.reason}`;
+    const m = merged.get(key) ?? { ...d, delta: 0 };
+    m.delta += d.delta;
+    merged.set(key, m);
+  }
+  const nonZero = [...merged.values()].filter((d) => d.delta !== 0);
   if (nonZero.length) await execute(tx, plans.bumpCounters(nonZero));
 }

@@ -1,5 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { messageStatuses, parseMailbox, reasonCodes, smsTextInfo } from "@sendgate/core";
+import {
+  messageStatuses,
+  parseMailbox,
+  reasonCodes,
+  sendingWindowError,
+  smsTextInfo,
+} from "@sendgate/core";
 import { customHeaderProblem, MAX_CUSTOM_HEADERS } from "@sendgate/channels";
 import type { DeliveryInput, Recipient as ServiceRecipient } from "../../services/deliveries.ts";
 import { int32, jsonObject, matching, text, timestamp } from "../fields.ts";
@@ -99,6 +105,24 @@ const common = {
     externalIds: z.array(text(200, "token", 1)).max(100_000).optional(),
   }).strict().optional(),
   maxTargetSize: int32(1).optional(),
+  priority: z.number().int().min(-100).max(100).default(0).openapi({
+    description:
+      "Higher goes first (transactional above bulk); deliveries of equal priority take turns by start time",
+  }),
+  sendingWindow: z.object({
+    timeZone: text(64, "token", 1).openapi({ example: "Europe/Paris" }),
+    days: z.array(z.number().int().min(1).max(7)).min(1).max(7).openapi({
+      description: "ISO days: 1 Monday … 7 Sunday",
+    }),
+    from: text(5, "token", 5).openapi({ example: "08:00" }),
+    to: text(5, "token", 5).openapi({ example: "20:00" }),
+  }).strict().superRefine((w, ctx) => {
+    const error = sendingWindowError(w);
+    if (error) ctx.addIssue({ code: "custom", message: error });
+  }).optional().openapi({
+    description:
+      "When it may send, in a time zone (outside it, messages wait); `from` after `to` spans midnight",
+  }),
 };
 
 export const CreateDelivery = z.discriminatedUnion("channel", [
@@ -124,6 +148,12 @@ export const Delivery = z.object({
   scheduledAt: z.string().nullable(),
   controlGroup: z.unknown().nullable(),
   maxTargetSize: z.number().int().nullable(),
+  priority: z.number().int(),
+  sendingWindow: z.unknown().nullable(),
+  paused: z.object({ since: z.string(), reason: z.string() }).nullable().openapi({
+    description:
+      "Set when sending stopped for a reason of ours (push 401/403: VAPID configuration)",
+  }),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   cancelledAt: z.string().nullable(),
@@ -136,6 +166,15 @@ export const Delivery = z.object({
     .optional().openapi({
       description: "SMS only: how the template is encoded and how many parts it takes",
     }),
+  waiting: z.array(
+    z.object({ kind: z.string(), count: z.number().int() }).catchall(z.unknown()),
+  ).optional().openapi({
+    description:
+      "Why pending messages wait, each reason with its count and what lifts it: `scheduled` (until), " +
+      "`sendingWindow` (until), `paused` (since, reason), `concurrencyLimit` (limit, ahead), " +
+      "`noSenderForAffinity` (affinity), `channelNotConfigured` (channel), `retryScheduled` (nextAt), " +
+      "`domainSuspended` (domain, until, errorRate, results), `domainRateLimit` (domain, until)",
+  }),
   counts: z.object({
     total: z.number().int(),
     byStatus: Counts.openapi({ description: "Messages per status" }),

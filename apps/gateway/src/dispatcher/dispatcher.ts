@@ -1,0 +1,261 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import process from "node:process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Channel, type CompiledRules, compileRules, type DomainRule } from "@sendgate/core";
+import type { ChannelAdapter, OutgoingMessage, SendOutcome } from "@sendgate/channels";
+import { type Database, execute, plans } from "@sendgate/db";
+import { errorFields, type Logger, sqlErrorOf } from "../log.ts";
+import { loadDomainRules } from "../services/domain-rules.ts";
+import { loadRuleSet } from "../services/rules.ts";
+import { decide, persist, type StoredMessage, writeCounters } from "../services/transitions.ts";
+import { claimBatch } from "./claim.ts";
+import {
+  type Eligibility,
+  eligibility,
+  type LiveSender,
+  SENDER_TIMEOUT_MS,
+  served,
+} from "./eligibility.ts";
+import { applyOutcomes } from "./outcomes.ts";
+import type { ClaimedMessage, RunningDelivery } from "./types.ts";
+
+export interface ChannelPlan {
+  adapter: ChannelAdapter;
+  /** Batches in flight at once (each claims, sends, applies). */
+  workers: number;
+  batchSize: number;
+}
+
+export interface DispatcherOptions {
+  database: Database;
+  logger: Logger;
+  /** The channels this process sends, built from the channel settings; re-read every tick. */
+  channels: () => ReadonlyMap<Channel, ChannelPlan>;
+  /** Named sender pools served (deliveries without an affinity are served by every dispatcher). */
+  affinities?: readonly string[];
+  /** Deliveries allowed to send at once, cluster-wide (DOMAIN §3). */
+  maxRunning?: number;
+  leaseMs?: number;
+  /** How long an idle worker waits before looking again. */
+  idleMs?: number;
+  now?: () => number;
+}
+
+const HEARTBEAT_MS = 5_000;
+const REFRESH_MS = 5_000;
+
+export interface RunningDispatcher {
+  id: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The dispatcher: per configured channel, `workers` loops that claim a batch of messages (the
+ * deliveries' turn order, their schedule, window, the concurrency limit, affinities and domain
+ * rates decided by `eligibility` and `claimBatch`), hand it to the channel's adapter, and apply
+ * the outcomes through the core (`applyOutcomes`). Beside them: a heartbeat in `senders`, the
+ * validity expiry, and a refresh of the rules. A dispatcher that dies leaves its claims to expire
+ * (their lease) and be claimed again; at most its batches in flight may go twice.
+ */
+export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
+  const { database, logger } = options;
+  const now = options.now ?? Date.now;
+  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const affinities = new Set(options.affinities ?? []);
+  const maxRunning = options.maxRunning ?? 10;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const idleMs = options.idleMs ?? 200;
+  let stopped = false;
+  let rules: CompiledRules | null = null;
+  let domainRules: readonly DomainRule[] = [];
+  let rulesAt = 0;
+  let plan: { at: number; value: Promise<Eligibility> } | null = null;
+  const loops: Promise<void>[] = [];
+  const workersOf = new Map<Channel, number>();
+
+  const refreshRules = async () => {
+    if (rules && now() - rulesAt < REFRESH_MS) return;
+    const [set, domains] = await Promise.all([loadRuleSet(database), loadDomainRules(database)]);
+    rules = compileRules(set);
+    domainRules = domains;
+    rulesAt = now();
+  };
+
+  const heartbeat = async () => {
+    await execute(
+      database,
+      plans.heartbeat({
+        id,
+        hostname: hostname(),
+        pid: process.pid,
+        affinities: [...affinities],
+        channels: [...options.channels().keys()],
+      }, new Date(now()).toISOString()),
+    );
+  };
+
+  /** Who may send now, shared by the workers for a moment (one query per tick, not per worker). */
+  const eligible = (): Promise<Eligibility> => {
+    if (plan && now() - plan.at < idleMs) return plan.value;
+    const value = (async () => {
+      const [running, senders] = await Promise.all([
+        execute<RunningDelivery>(database, plans.runningDeliveries(1_000)),
+        execute<LiveSender>(
+          database,
+          plans.liveSenders(new Date(now() - SENDER_TIMEOUT_MS).toISOString()),
+        ),
+      ]);
+      // This process counts as live from its first tick, before its heartbeat lands.
+      const self = { id, channels: [...options.channels().keys()], affinities: [...affinities] };
+      return eligibility(running, [...senders.filter((s) => s.id !== id), self], now(), maxRunning);
+    })();
+    plan = { at: now(), value };
+    value.catch(() => (plan = null));
+    return value;
+  };
+
+  const outgoing = (m: ClaimedMessage, d: RunningDelivery): OutgoingMessage => ({
+    id: m.id,
+    deliveryId: m.deliveryId,
+    instanceId: d.instanceId,
+    attempt: m.attempt,
+    externalId: m.externalId,
+    address: m.address ?? "",
+    addressData: m.addressData,
+    fields: m.fields,
+    content: d.content,
+  });
+
+  /** One batch: claim, send, apply. Resolves with how many messages it handled. */
+  const round = async (channel: Channel, channelPlan: ChannelPlan): Promise<number> => {
+    await refreshRules();
+    const mine = served((await eligible()).active, {
+      channels: new Set([channel]),
+      affinities,
+    });
+    if (mine.length === 0) return 0;
+    const batch = await claimBatch(database, mine, {
+      claimer: id,
+      limit: channelPlan.batchSize,
+      leaseMs,
+      now: now(),
+      domainRules,
+    });
+    if (batch.length === 0) return 0;
+    {
+      const byId = new Map(mine.map((d) => [d.id, d]));
+      let outcomes: SendOutcome[];
+      try {
+        outcomes = await channelPlan.adapter.send(
+          batch.map((m) => outgoing(m, byId.get(m.deliveryId)!)),
+        );
+      } catch (error) {
+        // The adapter itself broke (never a message's fate): the batch is a transport failure,
+        // retried as DOMAIN §10 says for connection trouble.
+        logger.error({ channel, ...errorFields(error) }, "channel adapter failed a batch");
+        outcomes = batch.map(() => ({
+          kind: "transport",
+          input: { channel, kind: "network", code: "EADAPTER", text: "the channel adapter failed" },
+        }));
+      }
+      const applied = await database.db.transaction((tx) =>
+        applyOutcomes(tx, batch, outcomes, byId, { rules: rules!, domainRules, now: now() })
+      );
+      for (const d of applied.paused) logger.warn({ deliveryId: d }, "delivery paused");
+      for (const d of applied.suspended) logger.warn({ domain: d }, "domain suspended");
+      if (applied.finished.length) plan = null;
+      return batch.length;
+    }
+  };
+
+  const worker = async (channel: Channel) => {
+    let wait = idleMs;
+    while (!stopped) {
+      const channelPlan = options.channels().get(channel);
+      if (!channelPlan) {
+        await sleep(idleMs);
+        continue;
+      }
+      try {
+        const handled = await round(channel, channelPlan);
+        if (handled > 0) {
+          wait = idleMs;
+          continue;
+        }
+      } catch (error) {
+        // A lost database connection: the batch's claims expire and go again. A deadlock or a
+        // serialization failure is a race another dispatcher won: go again at once.
+        const state = sqlErrorOf(error)?.code;
+        if (state === "40P01" || state === "40001") {
+          logger.debug({ channel, sqlState: state }, "dispatch round lost a race");
+          continue;
+        }
+        logger.error({ channel, ...errorFields(error) }, "dispatch round failed");
+      }
+      await sleep(wait);
+      wait = Math.min(wait * 2, 5 * idleMs);
+    }
+  };
+
+  /** Messages still waiting when their delivery's validity ended fail (the core's validityExpired). */
+  const expire = async () => {
+    for (;;) {
+      const done = await database.db.transaction(async (tx) => {
+        const rows = await execute<StoredMessage & { attempt: number }>(
+          tx,
+          plans.expiredWaiting(new Date(now()).toISOString(), 1_000),
+        );
+        if (rows.length === 0) return true;
+        const decisions = rows.map((m) =>
+          decide(m, { type: "validityExpired", attempt: m.attempt })
+        );
+        await writeCounters(
+          tx,
+          await persist(tx, decisions, now(), { text: () => "validity period ended" }),
+        );
+        await execute(
+          tx,
+          plans.finishDone(
+            [...new Set(rows.map((r) => r.deliveryId))],
+            new Date(now()).toISOString(),
+          ),
+        );
+        return rows.length < 1_000;
+      });
+      if (done) return;
+    }
+  };
+
+  const housekeeping = async () => {
+    while (!stopped) {
+      try {
+        await heartbeat();
+        await expire();
+        // A channel configured since the last look gets its workers.
+        for (const [channel, p] of options.channels()) {
+          const have = workersOf.get(channel) ?? 0;
+          for (let i = have; i < p.workers; i++) loops.push(worker(channel));
+          workersOf.set(channel, Math.max(have, p.workers));
+        }
+      } catch (error) {
+        logger.error(errorFields(error), "dispatcher housekeeping failed");
+      }
+      await Promise.race([sleep(HEARTBEAT_MS), stopping]);
+    }
+  };
+  let signalStop: () => void = () => {};
+  const stopping = new Promise<void>((resolve) => (signalStop = resolve));
+  const keeper = housekeeping();
+
+  return {
+    id,
+    async stop() {
+      stopped = true;
+      signalStop();
+      await keeper;
+      await Promise.all(loops);
+      await execute(database, plans.forgetSender(id)).catch(() => {});
+    },
+  };
+}
