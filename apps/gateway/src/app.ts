@@ -12,6 +12,7 @@ import type { App, AppDeps } from "./deps.ts";
 import { ApiError, fieldErrors, type ProblemCode, problemResponse, problems } from "./errors.ts";
 import { errorFields, type Logger, silentLogger, sqlErrorOf } from "./log.ts";
 import { registerRoutes } from "./routes/index.ts";
+import { registerUnsubscribe } from "./routes/unsubscribe.ts";
 import { ServiceError } from "./services/errors.ts";
 import { docsPage } from "./docs.ts";
 import type { Principal } from "./services/keys.ts";
@@ -30,6 +31,8 @@ export interface AppOptions {
   pushAllow?: AllowList;
   /** Host name resolution for the push endpoint check (default: DNS, cached a minute). */
   resolve?: (host: string) => Promise<string[]>;
+  /** Serve the REST API (default); a dispatcher-only process answers /health and /ready only. */
+  api?: boolean;
   /** Deliveries allowed to send at once (default 10), to explain waits the same way. */
   maxRunning?: number;
   /** The embedded database's lock token: an operator for the key routes (see `authenticate`). */
@@ -186,7 +189,14 @@ export function createApp(options: AppOptions): App {
     scheme: "bearer",
   });
 
-  registerRoutes(app, deps);
+  if (options.api ?? true) {
+    registerRoutes(app, deps);
+    registerUnsubscribe(app, deps);
+  } else {
+    app.use("/v1/*", () => {
+      throw new ApiError("notFound", "this process runs the dispatcher only (SENDGATE_ROLES)");
+    });
+  }
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -33,6 +33,41 @@ const schema = z.object({
   /** Largest request body accepted, in bytes (a 10,000-recipient part with fields fits). */
   SENDGATE_MAX_BODY_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
   SENDGATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  /** What this process does: the REST API, the dispatcher, or both. */
+  SENDGATE_ROLES: z.string().default("api,dispatcher").transform((spec, ctx) => {
+    const roles = spec.split(",").map((r) => r.trim()).filter(Boolean);
+    const bad = roles.filter((r) => r !== "api" && r !== "dispatcher");
+    if (bad.length || roles.length === 0) {
+      ctx.addIssue({ code: "custom", message: "api, dispatcher or both, comma-separated" });
+      return z.NEVER;
+    }
+    return new Set(roles as ("api" | "dispatcher")[]);
+  }),
+  /** Named sender pools this dispatcher serves. */
+  SENDGATE_AFFINITIES: z.string().default("").transform((spec) =>
+    spec.split(",").map((a) => a.trim()).filter(Boolean)
+  ),
+  /** Deliveries that may send at once, cluster-wide (DOMAIN §3). */
+  SENDGATE_MAX_RUNNING: z.coerce.number().int().min(1).max(10_000).default(10),
+  /**
+   * Bootstraps the email channel when it has no settings yet: `smtp://[user:pass@]host:port`
+   * (STARTTLS when offered) or `smtps://…` (TLS), `?insecure` to accept a self-signed certificate.
+   */
+  SENDGATE_EMAIL_RELAY: z.string().url().refine(
+    (u) => URL.canParse(u) && /^smtps?:$/u.test(new URL(u).protocol) && new URL(u).port !== "",
+    "smtp://host:port or smtps://host:port (user:password@ optional)",
+  ).optional(),
+  SENDGATE_BOUNCE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/u, "a domain").default(
+    "bounces.sendgate.localhost",
+  ),
+  /** The gateway's public URL (unsubscribe links); default: where it listens. */
+  SENDGATE_PUBLIC_URL: z.string().url().refine((u) => /^https?:/u.test(u), "an http(s) URL")
+    .optional(),
+  /** Bootstraps the push channel when it has no settings yet (VAPID keys are generated). */
+  SENDGATE_VAPID_SUBJECT: z.string().regex(
+    /^(?:mailto:\S+@\S+|https:\/\/\S+)$/u,
+    "a mailto: or https: URI",
+  ).optional(),
   /** Push endpoints on these hosts or networks are allowed although private (and may be http). */
   SENDGATE_PUSH_ALLOW: z.string().default("").transform((spec, ctx) => {
     const parsed = parseAllowList(spec);
@@ -55,6 +90,13 @@ export type Config = {
   maxBodyBytes: number;
   logLevel: LogLevel;
   pushAllow: AllowList;
+  roles: ReadonlySet<"api" | "dispatcher">;
+  affinities: string[];
+  maxRunning: number;
+  emailRelay: string | undefined;
+  bounceDomain: string;
+  publicUrl: string | undefined;
+  vapidSubject: string | undefined;
 };
 
 export function parseConfig(
@@ -84,6 +126,13 @@ export function parseConfig(
       maxBodyBytes: e.SENDGATE_MAX_BODY_BYTES,
       logLevel: e.SENDGATE_LOG_LEVEL,
       pushAllow: e.SENDGATE_PUSH_ALLOW,
+      roles: e.SENDGATE_ROLES,
+      affinities: e.SENDGATE_AFFINITIES,
+      maxRunning: e.SENDGATE_MAX_RUNNING,
+      emailRelay: e.SENDGATE_EMAIL_RELAY,
+      bounceDomain: e.SENDGATE_BOUNCE_DOMAIN,
+      publicUrl: e.SENDGATE_PUBLIC_URL,
+      vapidSubject: e.SENDGATE_VAPID_SUBJECT,
     },
   };
 }

@@ -6,6 +6,46 @@ import { type Config, redactUrl, StartupError } from "./config.ts";
 import { createLogger, errorFields, type Logger } from "./log.ts";
 import { bootstrapKey, ensureInstance } from "./services/keys.ts";
 import { syncShippedRules } from "./services/rules.ts";
+import { loadChannelSettings, putChannel } from "./services/channel-settings.ts";
+import { type ChannelRegistry, createChannelRegistry } from "./dispatcher/channels.ts";
+import { type RunningDispatcher, startDispatcher } from "./dispatcher/dispatcher.ts";
+
+/**
+ * Channels configured from the environment when they have no settings yet (SENDGATE_EMAIL_RELAY,
+ * SENDGATE_VAPID_SUBJECT): a first start needs no API call, and settings an operator changed
+ * later are not overwritten at the next start.
+ */
+async function bootstrapChannels(database: Database, config: Config, logger: Logger) {
+  const have = new Set((await loadChannelSettings(database)).map((c) => c.channel));
+  const deps = { database, now: Date.now };
+  if (config.emailRelay && !have.has("email")) {
+    const u = new URL(config.emailRelay);
+    const insecure = u.searchParams.has("insecure");
+    await putChannel(deps, {
+      channel: "email",
+      settings: {
+        mode: "relay",
+        relay: {
+          host: u.hostname.replace(/^\[(.*)\]$/u, "$1"),
+          port: Number(u.port),
+          secure: u.protocol === "smtps:",
+          ...(insecure ? { tlsRejectUnauthorized: false } : {}),
+          ...(u.username ? { user: decodeURIComponent(u.username) } : {}),
+          ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+        },
+        bounceDomain: config.bounceDomain,
+        ...(config.publicUrl
+          ? { unsubscribeBaseUrl: `${config.publicUrl.replace(/\/$/u, "")}/u/` }
+          : {}),
+      },
+    });
+    logger.info({ channel: "email" }, "channel configured from the environment");
+  }
+  if (config.vapidSubject && !have.has("push")) {
+    await putChannel(deps, { channel: "push", settings: { subject: config.vapidSubject } });
+    logger.info({ channel: "push" }, "channel configured from the environment");
+  }
+}
 
 export interface RunningGateway {
   url: string;
@@ -74,9 +114,12 @@ export async function startGateway(
     await syncShippedRules(database);
     if (config.adminKey) await bootstrapKey(database, config.adminInstance, config.adminKey);
     const token = database.lock ? `sgl_${randomBytes(32).toString("base64url")}` : null;
+    await bootstrapChannels(database, config, logger);
     const app = createApp({
       database,
       logger,
+      api: config.roles.has("api"),
+      maxRunning: config.maxRunning,
       rateLimit: config.rateLimit,
       maxBodyBytes: config.maxBodyBytes,
       pushAllow: config.pushAllow,
@@ -120,13 +163,28 @@ export async function startGateway(
       address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "[::1]" : host
     }:${address.port}`;
     if (token) database.lock!.update({ url: local, token });
-    logger.info({ url, database: database.kind }, "gateway listening");
+    logger.info({ url, database: database.kind, roles: [...config.roles] }, "gateway listening");
+    let dispatcher: RunningDispatcher | null = null;
+    let registry: ChannelRegistry | null = null;
+    if (config.roles.has("dispatcher")) {
+      registry = createChannelRegistry({ database, logger, pushAllow: config.pushAllow });
+      await registry.refresh();
+      dispatcher = startDispatcher({
+        database,
+        logger,
+        channels: () => registry!.plans(),
+        affinities: config.affinities,
+        maxRunning: config.maxRunning,
+      });
+    }
     return {
       url,
       database,
       logger,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await dispatcher?.stop();
+        await registry?.close();
         await database.close();
         logger.flush();
       },

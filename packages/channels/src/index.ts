@@ -23,3 +23,4 @@ export {
 export { type VapidVerdict, VapidVerifier } from "./push/vapid.ts";
 export { type Aes128gcmDecryption, decryptAes128gcm, type PushRecipient } from "./push/ece.ts";
 export * from "./email/email-channel.ts";
+export { generateVapidKeys } from "./push/keys.ts";

@@ -1,4 +1,5 @@
 import type { App, AppDeps } from "../deps.ts";
+import { registerChannelRoutes } from "./channels/index.ts";
 import { registerDeliveryRoutes } from "./deliveries/index.ts";
 import { registerDomainRuleRoutes } from "./domain-rules/index.ts";
 import { registerKeyRoutes } from "./keys/index.ts";
@@ -14,4 +15,5 @@ export function registerRoutes(app: App, deps: AppDeps): void {
   registerQualificationRoutes(app, deps);
   registerDomainRuleRoutes(app, deps);
   registerKeyRoutes(app, deps);
+  registerChannelRoutes(app, deps);
 }

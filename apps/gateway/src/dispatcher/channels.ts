@@ -1,0 +1,197 @@
+import { asc } from "drizzle-orm";
+import {
+  type AllowList,
+  type ChannelAdapter,
+  createEmailChannel,
+  createPushChannel,
+  type DkimKey,
+  type SmtpRelay,
+} from "@sendgate/channels";
+import type { Channel } from "@sendgate/core";
+import { type Database, domainRules } from "@sendgate/db";
+import { errorFields, type Logger } from "../log.ts";
+import {
+  loadChannelSettings,
+  loadDkimKeys,
+  type StoredChannel,
+} from "../services/channel-settings.ts";
+import type { ChannelPlan } from "./dispatcher.ts";
+
+/**
+ * The channels a dispatcher sends, built from the operator's settings and rebuilt when they
+ * change (checked every few seconds, no restart). A replaced adapter is closed once the batches
+ * it has in flight are done. DKIM keys and per-domain relays are read with the settings, since
+ * the email channel asks for them synchronously.
+ */
+export interface ChannelRegistry {
+  plans(): ReadonlyMap<Channel, ChannelPlan>;
+  /** Reads the settings now (the dispatcher also does every few seconds). */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  database: Database;
+  logger: Logger;
+  /** Push endpoints allowed although private (SENDGATE_PUSH_ALLOW). */
+  pushAllow: AllowList;
+  refreshMs?: number;
+  /** Grace before a replaced adapter is closed. */
+  drainMs?: number;
+}
+
+type RelayRule = { domain: string; relay: { host: string; port: number } | null };
+
+/** A recipient domain's relay: exact domain, then `*.parent` rules, then `*` (as DOMAIN §8). */
+function relayFor(rules: readonly RelayRule[], domain: string): SmtpRelay | null {
+  const d = domain.toLowerCase();
+  const matching = rules.filter((r) =>
+    r.domain === d || r.domain === "*" ||
+    (r.domain.startsWith("*.") && d.endsWith(r.domain.slice(1)))
+  ).sort((a, b) => rank(b.domain, d) - rank(a.domain, d));
+  const found = matching[0];
+  return found?.relay ? { host: found.relay.host, port: found.relay.port } : null;
+}
+const rank = (
+  pattern: string,
+  d: string,
+) => (pattern === d ? 1e6 : pattern === "*" ? 0 : pattern.length);
+
+export function createChannelRegistry(options: RegistryOptions): ChannelRegistry {
+  const { database, logger } = options;
+  const refreshMs = options.refreshMs ?? 5_000;
+  const drainMs = options.drainMs ?? 60_000;
+  let current = new Map<Channel, ChannelPlan & { version: string }>();
+  let dkim: DkimKey[] = [];
+  let relays: RelayRule[] = [];
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const retiring = new Set<ReturnType<typeof setTimeout>>();
+  const retired: ChannelAdapter[] = [];
+
+  const build = (c: StoredChannel): ChannelPlan => {
+    if (c.channel === "email") {
+      const s = c.settings;
+      const routing = s.mode === "relay" && s.relay
+        ? {
+          mode: "relay" as const,
+          relay: {
+            host: s.relay.host,
+            port: s.relay.port,
+            ...(s.relay.secure !== undefined ? { secure: s.relay.secure } : {}),
+            ...(s.relay.requireTLS !== undefined ? { requireTLS: s.relay.requireTLS } : {}),
+            ...(s.relay.ignoreTLS !== undefined ? { ignoreTLS: s.relay.ignoreTLS } : {}),
+            ...(s.relay.tlsRejectUnauthorized !== undefined
+              ? { tlsRejectUnauthorized: s.relay.tlsRejectUnauthorized }
+              : {}),
+            ...(s.relay.maxConnections !== undefined
+              ? { maxConnections: s.relay.maxConnections }
+              : {}),
+            ...(s.relay.user && c.secrets.password
+              ? { auth: { user: s.relay.user, pass: c.secrets.password } }
+              : {}),
+          },
+        }
+        : {
+          mode: "direct" as const,
+          ...(s.direct?.mxPort !== undefined ? { mxPort: s.direct.mxPort } : {}),
+          ...(s.direct?.maxConnectionsPerHost !== undefined
+            ? { maxConnectionsPerHost: s.direct.maxConnectionsPerHost }
+            : {}),
+        };
+      return {
+        adapter: createEmailChannel({
+          ...routing,
+          tokenSecret: c.secrets.tokenSecret,
+          bounceDomain: s.bounceDomain,
+          ...(s.bouncePrefix ? { bouncePrefix: s.bouncePrefix } : {}),
+          ...(s.messageIdDomain ? { messageIdDomain: s.messageIdDomain } : {}),
+          ...(s.unsubscribeBaseUrl ? { unsubscribeBaseUrl: s.unsubscribeBaseUrl } : {}),
+          dkim: (fromDomain) => dkim.find((k) => k.domainName === fromDomain) ?? null,
+          relayFor: (domain) => relayFor(relays, domain),
+        }),
+        workers: s.workers ?? 4,
+        batchSize: s.batchSize ?? 100,
+      };
+    }
+    const s = c.settings;
+    return {
+      adapter: createPushChannel({
+        vapid: { subject: s.subject, publicKey: s.publicKey, privateKey: c.secrets.privateKey! },
+        tokenSecret: c.secrets.tokenSecret,
+        allow: options.pushAllow,
+        ...(s.maxInFlight !== undefined ? { maxInFlight: s.maxInFlight } : {}),
+        ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
+        ...(s.tlsRejectUnauthorized !== undefined
+          ? { tls: { rejectUnauthorized: s.tlsRejectUnauthorized } }
+          : {}),
+      }),
+      workers: s.workers ?? 4,
+      batchSize: s.batchSize ?? 100,
+    };
+  };
+
+  const retire = (adapter: ChannelAdapter) => {
+    retired.push(adapter);
+    const t = setTimeout(() => {
+      retiring.delete(t);
+      adapter.close().catch((e) => logger.warn(errorFields(e), "closing a replaced channel"));
+    }, drainMs);
+    retiring.add(t);
+  };
+
+  const refresh = async () => {
+    const [channels, keys, rules] = await Promise.all([
+      loadChannelSettings(database),
+      loadDkimKeys(database),
+      database.db.select().from(domainRules).orderBy(asc(domainRules.domain)),
+    ]);
+    dkim = keys.map((k) => ({
+      domainName: k.domain,
+      keySelector: k.selector,
+      privateKey: k.privateKey,
+    }));
+    relays = rules.flatMap((r) => {
+      const relay = (r.settings as { relay?: RelayRule["relay"] }).relay;
+      return relay === undefined ? [] : [{ domain: r.domain, relay }];
+    });
+    const next = new Map<Channel, ChannelPlan & { version: string }>();
+    for (const c of channels) {
+      const version = `${c.updatedAt.getTime()}`;
+      const had = current.get(c.channel);
+      if (had && had.version === version) {
+        next.set(c.channel, had);
+        continue;
+      }
+      try {
+        next.set(c.channel, { ...build(c), version });
+        if (had) retire(had.adapter);
+        logger.info(
+          { channel: c.channel },
+          had ? "channel settings changed" : "channel configured",
+        );
+      } catch (error) {
+        // Settings the API accepted but the channel refuses (a key that no longer parses):
+        // keep what runs, and say so.
+        logger.error({ channel: c.channel, ...errorFields(error) }, "channel settings unusable");
+        if (had) next.set(c.channel, had);
+      }
+    }
+    for (const [channel, had] of current) if (!next.has(channel)) retire(had.adapter);
+    current = next;
+  };
+
+  timer = setInterval(() => {
+    refresh().catch((e) => logger.error(errorFields(e), "reading channel settings"));
+  }, refreshMs);
+  timer.unref?.();
+  return {
+    plans: () => current,
+    refresh,
+    async close() {
+      if (timer) clearInterval(timer);
+      for (const t of retiring) clearTimeout(t);
+      const open = [...retired, ...[...current.values()].map((p) => p.adapter)];
+      await Promise.all(open.map((a) => a.close().catch(() => {})));
+    },
+  };
+}
