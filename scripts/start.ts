@@ -129,6 +129,25 @@ async function demo(
   };
 }
 
+// The demo's channels point at this simulator (its ports may change from one start to the next):
+// email through its SMTP server as a relay (self-signed certificate), push with generated VAPID
+// keys. An operator's own SENDGATE_EMAIL_RELAY is left alone.
+const smtp = new URL(simulator.urls.smtp![0]!);
+if (!config.emailRelay) {
+  await api("PUT", "/v1/channels/email", {
+    mode: "relay",
+    relay: { host: smtp.hostname, port: Number(smtp.port), tlsRejectUnauthorized: false },
+    bounceDomain: config.bounceDomain,
+    unsubscribeBaseUrl: `${config.publicUrl ?? gateway.url}/u/`,
+  });
+}
+const pushSettings = await fetch(`${gateway.url}/v1/channels/push`, {
+  headers: { authorization: `Bearer ${key}` },
+});
+if (pushSettings.status === 404) {
+  await api("PUT", "/v1/channels/push", { subject: "mailto:demo@sendgate.example" });
+}
+
 console.log(
   `Sendgate gateway on ${gateway.url} (${
     gateway.database.kind === "postgres" ? "PostgreSQL" : `PGlite in ${config.dataDir}`
@@ -149,22 +168,47 @@ console.log("Simulator (loopback)");
 for (const [name, urls] of Object.entries(simulator.urls)) {
   console.log(`  ${name.padEnd(15)} ${urls.join("  ")}`);
 }
+const watched: { channel: string; id: string }[] = [];
 for (const channel of ["email", "sms", "push"] as const) {
   const { delivery, reused } = await demo(channel);
+  watched.push({ channel, id: delivery.id });
+  const how = reused ? ", from an earlier start" : ", started";
   console.log(
     `  demo ${
       channel.padEnd(5)
-    }      ${gateway.url}/v1/deliveries/${delivery.id}   (${delivery.state}${
-      reused ? ", from an earlier start" : ", started"
-    })`,
+    }      ${gateway.url}/v1/deliveries/${delivery.id}   (${delivery.state}${how})`,
   );
 }
-console.log("Ctrl-C stops.");
+console.log("Ctrl-C stops. The demo deliveries, as they change:");
+
+type Counts = { byStatus: Record<string, number>; byReason: Record<string, number> };
+type Watched = Delivery & { counts: Counts; waiting?: { kind: string; count: number }[] };
+/** One line per demo delivery whenever its counters (or why it waits) change. */
+const summary = (d: Watched) => {
+  const statuses = Object.entries(d.counts.byStatus).map(([s, n]) => `${s} ${n}`).join(", ");
+  const reasons = Object.entries(d.counts.byReason).map(([r, n]) => `reason ${r}: ${n}`)
+    .join(", ");
+  const waits = (d.waiting ?? []).map((w) => `waits: ${w.kind} (${w.count})`).join(", ");
+  return [d.state, statuses, reasons, waits].filter(Boolean).join("; ");
+};
+const last = new Map<string, string>();
+const watch = setInterval(async () => {
+  for (const w of watched) {
+    const d = await api<Watched>("GET", `/v1/deliveries/${w.id}`).catch(() => null);
+    if (!d) continue;
+    const line = summary(d);
+    if (last.get(w.id) !== line) {
+      last.set(w.id, line);
+      console.log(`  demo ${w.channel.padEnd(5)}      ${line}`);
+    }
+  }
+}, 500);
 
 let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
+  clearInterval(watch);
   await simulator.close();
   await gateway.close();
   process.exit(0);
