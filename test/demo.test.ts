@@ -38,7 +38,7 @@ describe("npm start", () => {
       expect(first.out.match(/demo (email|sms|push) .*\(running, started\)/gu)).toHaveLength(3);
       const list = await first.api("/v1/deliveries");
       ids = list.items.map((d: { id: string }) => d.id).sort();
-            // The email and push demos go out through the simulator, and say so as it happens; SMS
+      // The email and push demos go out through the simulator, and say so as it happens; SMS
       // waits for its channel (the next issue), and says that.
       await first.demo.waitFor(/demo email .*finished; ignored 1, sent 1; reason 7: 1/u, 60_000);
       await first.demo.waitFor(/demo push .*finished; sent 1/u, 60_000);
