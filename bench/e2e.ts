@@ -270,7 +270,7 @@ if (process.argv.includes("--serve")) {
         const n = i + k;
         return channel === "email"
           ? { externalId: `${n}`, address: `user${n}@example.com`, fields: { n } }
-          : { externalId: `${n}`, address: subs[n]! };
+          : { externalId: `${n}`, address: { endpoint: subs[n]!.endpoint, keys: subs[n]!.keys } };
       });
       await call("POST", `/v1/deliveries/${id}/parts`, { recipients });
     }
