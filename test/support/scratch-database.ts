@@ -34,3 +34,26 @@ export async function scratchDatabase(
     },
   };
 }
+
+/**
+ * An empty PostgreSQL database of its own on DATABASE_URL's server, for processes the test starts
+ * (they migrate it themselves): its URL, and how to drop it.
+ */
+export async function scratchDatabaseUrl(
+  prefix = "sendgate_p",
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("a PostgreSQL scratch database needs DATABASE_URL");
+  const admin = await openDatabase({ url, max: 1 });
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  await admin.rows(sql.raw(`create database ${name}`));
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return {
+    url: target.href,
+    async drop() {
+      await admin.rows(sql.raw(`drop database if exists ${name} with (force)`));
+      await admin.close();
+    },
+  };
+}

@@ -50,6 +50,11 @@ const schema = z.object({
   /** Deliveries that may send at once, cluster-wide (DOMAIN §3). */
   SENDGATE_MAX_RUNNING: z.coerce.number().int().min(1).max(10_000).default(10),
   /**
+   * How long a dispatcher holds the messages it claimed: if it dies, another one claims them
+   * again after this. Longer than a batch takes to send (its timeouts), shorter than a user waits.
+   */
+  SENDGATE_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /**
    * Bootstraps the email channel when it has no settings yet: `smtp://[user:pass@]host:port`
    * (STARTTLS when offered) or `smtps://…` (TLS), `?insecure` to accept a self-signed certificate.
    */
@@ -93,6 +98,7 @@ export type Config = {
   roles: ReadonlySet<"api" | "dispatcher">;
   affinities: string[];
   maxRunning: number;
+  leaseSeconds: number;
   emailRelay: string | undefined;
   bounceDomain: string;
   publicUrl: string | undefined;
@@ -129,6 +135,7 @@ export function parseConfig(
       roles: e.SENDGATE_ROLES,
       affinities: e.SENDGATE_AFFINITIES,
       maxRunning: e.SENDGATE_MAX_RUNNING,
+      leaseSeconds: e.SENDGATE_LEASE_SECONDS,
       emailRelay: e.SENDGATE_EMAIL_RELAY,
       bounceDomain: e.SENDGATE_BOUNCE_DOMAIN,
       publicUrl: e.SENDGATE_PUBLIC_URL,

@@ -175,6 +175,7 @@ export async function startGateway(
         channels: () => registry!.plans(),
         affinities: config.affinities,
         maxRunning: config.maxRunning,
+        leaseMs: config.leaseSeconds * 1000,
       });
     }
     return {
