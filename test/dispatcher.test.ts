@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
 import { HOUR } from "@sendgate/core";
+import type { SendOutcome } from "@sendgate/channels";
+import { syncShippedRules } from "../apps/gateway/src/services/rules.ts";
 import { describeBackends } from "./support/harness.ts";
 import { dispatcher, scriptedChannel, until } from "./support/dispatch.ts";
 
@@ -304,6 +306,65 @@ describeBackends("dispatcher", (s) => {
     await until("slow resumes", () => get(key, slow), (d) => d.counts.byStatus.sent === 6);
     await until("broken resumes", () => get(key, broken), (d) => d.state === "finished");
   }, 60_000);
+
+  it("rides out a push 429 storm with back-off, without using up the schedule", async () => {
+    const key = await s().key("d10");
+    let now = Date.now();
+    const id = (await (await s().call("POST", "/v1/deliveries", {
+      key,
+      json: {
+        channel: "push",
+        content: { title: "Hi" },
+        retryPolicy: { steps: [{ count: 1, intervalSeconds: 3600 }] },
+      },
+    })).json()).id as string;
+    const keys = { p256dh: `B${"A".repeat(86)}`, auth: "A".repeat(22) };
+    await s().call("POST", `/v1/deliveries/${id}/parts`, {
+      key,
+      json: {
+        recipients: [{
+          externalId: "1",
+          address: { endpoint: "https://push.example.com/s/1", keys },
+        }],
+      },
+    });
+    await s().call("POST", `/v1/deliveries/${id}/start`, { key });
+    // The push service answers 429 (Retry-After 30 s) four times, then takes the message.
+    const seen: number[] = [];
+    const push = {
+      channel: "push" as const,
+      async send(batch: readonly { attempt: number }[]): Promise<SendOutcome[]> {
+        seen.push(...batch.map((m) => m.attempt));
+        return batch.map((): SendOutcome =>
+          seen.length <= 4
+            ? {
+              kind: "refused",
+              input: { channel: "push", kind: "http", status: 429, body: "", retryAfterMs: 30_000 },
+            }
+            : { kind: "accepted", reply: "201" }
+        );
+      },
+      async close() {},
+    };
+    // The shipped rules, as a starting gateway syncs them: theirs is the 429's retry mode.
+    await syncShippedRules(s().database);
+    start(s().database, [push], { now: () => now });
+    for (let n = 1; n <= 4; n++) {
+      await until(`answer ${n}`, () => Promise.resolve(seen.length), (k) => k === n);
+      await until("waiting", () => get(key, id), (d) => d.counts.byStatus.pending === 1);
+      now += 15_000; // not before the Retry-After
+      await new Promise((r) => setTimeout(r, 100));
+      expect(seen.length).toBe(n);
+      now += 5 * 60_000; // within the back-off's cap, far below the schedule's hour
+    }
+    const done = await until("sent", () => get(key, id), (d) => d.state === "finished");
+    expect(done.counts.byStatus).toEqual({ sent: 1 });
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    const [row] = await s().database.rows<{ scheduled: number }>(
+      sql`select scheduled_retries as scheduled from messages where delivery_id = ${id}`,
+    );
+    expect(row!.scheduled).toBe(0);
+  });
 
   it("cancels in the middle: what is claimed finishes its attempt, the rest is cancelled", async () => {
     const key = await s().key("d9");

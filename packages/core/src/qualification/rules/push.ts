@@ -52,7 +52,10 @@ export const pushRules: readonly Rule[] = [
     regex: true,
     type: ignored,
     reason: Reason.unreachable,
-    note: "too many requests: retried after Retry-After",
+    // Back-off, not the schedule: a 429 storm must not use up a message's retries (nor send it
+    // back an hour later), and the wait is at least the Retry-After (DOMAIN §10).
+    retry: "backoff",
+    note: "too many requests: retried with back-off, not before Retry-After",
   },
   {
     id: "push-server-error",
