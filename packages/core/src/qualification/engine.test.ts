@@ -116,7 +116,7 @@ describe("default rule set", () => {
       retry: "never",
     });
     expect(run({ channel: "push", kind: "http", status: 429, retryAfterMs: 30_000 }).verdict)
-      .toMatchObject({ type: "ignored", reason: 3, retry: "schedule", retryAfterMs: 30_000 });
+      .toMatchObject({ type: "ignored", reason: 3, retry: "backoff", retryAfterMs: 30_000 });
     expect(run({ channel: "push", kind: "http", status: 401 }).verdict).toMatchObject({
       pauseDelivery: true,
     });
