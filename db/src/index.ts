@@ -155,6 +155,7 @@ export type {
   DomainFlowRow,
   EntryRow,
   EventRow,
+  Hold,
   NewMessageRow,
   TransitionRow,
 } from "./plans.ts";

@@ -153,14 +153,27 @@ export interface TransitionRow {
   provider?: string | null;
 }
 
-/** Writes decided states, one statement for the batch. */
-export const writeTransitions = (rows: readonly TransitionRow[], at: string): SQL =>
+/** A claim's hold on its messages: who holds them, and until when (their lease). */
+export interface Hold {
+  claimer: string;
+  leaseUntil: string;
+}
+
+/**
+ * The update of decided states: a row that stays claimed keeps its holder and lease, or takes
+ * `hold`'s when given (a claim writes its state and its lease in one update of each row).
+ */
+const transitionUpdate = (rows: readonly TransitionRow[], at: string, hold: Hold | null): SQL =>
   sql`update messages m set status = r.status, failure_type = r.failure_type, reason = r.reason,
         attempt = r.attempt, next_attempt_at = r.next_attempt_at, machine = r.machine,
         provider_message_id = coalesce(r.provider_message_id, m.provider_message_id),
         provider = coalesce(r.provider, m.provider),
-        claimed_by = case when r.keep_claim then m.claimed_by end,
-        lease_until = case when r.keep_claim then m.lease_until end,
+        claimed_by = case when r.keep_claim then coalesce(${
+    hold?.claimer ?? null
+  }::text, m.claimed_by) end,
+        lease_until = case when r.keep_claim then coalesce(${
+    hold?.leaseUntil ?? null
+  }::timestamptz, m.lease_until) end,
         updated_at = ${at}::timestamptz
       from json_to_recordset(${
     json(rows.map((r) => ({
@@ -179,6 +192,10 @@ export const writeTransitions = (rows: readonly TransitionRow[], at: string): SQ
         next_attempt_at timestamptz, machine jsonb, keep_claim boolean, provider_message_id text,
         provider text)
       where m.id = r.id`;
+
+/** Writes decided states, one statement for the batch. */
+export const writeTransitions = (rows: readonly TransitionRow[], at: string): SQL =>
+  transitionUpdate(rows, at, null);
 
 export interface EventRow {
   messageId: number;
@@ -204,6 +221,20 @@ export const insertEvents = (rows: readonly EventRow[], at: string): SQL =>
       d: r.detail ?? null,
     })))
   }::json) as r(m bigint, e text, s text, t text, r smallint, x text, d jsonb)`;
+
+/**
+ * `writeTransitions` and `insertEvents` in one statement (one round trip per batch, not two),
+ * with `hold` written in the same update when the messages are being claimed.
+ */
+export const storeTransitions = (
+  rows: readonly TransitionRow[],
+  events: readonly EventRow[],
+  at: string,
+  hold: Hold | null = null,
+): SQL =>
+  sql`with written as (${transitionUpdate(rows, at, hold)} returning m.id),
+      logged as (${insertEvents(events, at)})
+      select count(*)::int as n from written`;
 
 /** Messages of a delivery that a cancel must decide one by one (their state is not the initial one). */
 export const cancellable = (deliveryId: string): SQL =>

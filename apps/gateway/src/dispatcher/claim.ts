@@ -93,15 +93,17 @@ export async function claimBatch(
     const decisions = claimed.map((m) =>
       decide(m, { type: "claimed", attempt: stateOf(m).attempt })
     );
-    const deltas = await persist(tx, decisions, options.now, { keepClaim: () => true });
-    await execute(
-      tx,
-      plans.holdClaims(
-        claimed.map((m) => m.id),
-        options.claimer,
-        new Date(options.now + options.leaseMs).toISOString(),
-      ),
-    );
+    const hold = {
+      claimer: options.claimer,
+      leaseUntil: new Date(options.now + options.leaseMs).toISOString(),
+    };
+    // The lease is written with the claimed state; only a message whose state the claim leaves as
+    // it was (an expired claim taken over) has its lease written on its own.
+    const deltas = await persist(tx, decisions, options.now, { keepClaim: () => true, hold });
+    const unchanged = decisions.filter((d) => !d.changed).map((d) => d.row.id);
+    if (unchanged.length) {
+      await execute(tx, plans.holdClaims(unchanged, hold.claimer, hold.leaseUntil));
+    }
     const changed = [...flows].filter(([, f]) => f.changed);
     if (changed.length) {
       await execute(

@@ -13,6 +13,7 @@ import {
   type CounterDelta,
   type EventRow,
   execute,
+  type Hold,
   plans,
   type TransitionRow,
   type Tx,
@@ -90,11 +91,13 @@ export interface Persisted {
   detail?: (d: Decision) => unknown;
   /** Whether the message stays claimed by its dispatcher after this decision. */
   keepClaim?: (d: Decision) => boolean;
+  /** A claim's holder and lease, written with the state of the messages that stay claimed. */
+  hold?: Hold;
   provider?: (d: Decision) => { provider: string; id: string } | null;
 }
 
 /**
- * Stores decisions: the changed messages in one statement, one event per changed message.
+ * Stores decisions: the changed messages and one event per changed message, in one statement.
  * Unchanged decisions (a duplicate report) store nothing. Answers the counters' deltas, for the
  * caller to write last in its transaction (`writeCounters`): the counters are the rows every
  * transaction of a delivery touches, so they are held as briefly as possible.
@@ -142,8 +145,7 @@ export async function persist(
       bump(d.row.deliveryId, columns.status, counterReason(columns.status, columns.reason), 1);
     }
   }
-  await execute(tx, plans.writeTransitions(rows, stamp));
-  await execute(tx, plans.insertEvents(events, stamp));
+  await execute(tx, plans.storeTransitions(rows, events, stamp, options.hold ?? null));
   return [...deltas.values()].filter((d) => d.delta !== 0);
 }
 
