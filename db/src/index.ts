@@ -31,6 +31,11 @@ export interface Database {
    * command-line tool finding the directory in use (`readLock`) can use its API instead.
    */
   readonly lock?: DataDirLock;
+  /**
+   * Runs `fn` holding a cluster-wide lock (a PostgreSQL advisory lock, on a connection of its own):
+   * processes starting together on one server migrate one after the other. PGlite has one process.
+   */
+  readonly exclusive?: <T>(key: number, fn: () => Promise<T>) => Promise<T>;
   close(): Promise<void>;
 }
 
@@ -74,6 +79,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db,
       kind: "postgres",
       rows: async <T>(query: SQL) => rowsOf<T>(await db.execute(query)),
+      exclusive: async <T>(key: number, fn: () => Promise<T>): Promise<T> => {
+        // Its own connection, so that a pool of one cannot wait on itself; the lock goes with it.
+        const holder = postgres(options.url!, { max: 1, connect_timeout: 10, onnotice: () => {} });
+        try {
+          await holder`select pg_advisory_lock(${key})`;
+          return await fn();
+        } finally {
+          await holder.end({ timeout: 5 });
+        }
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -124,10 +139,14 @@ function defaultCommand(): string {
 }
 
 /** Applies the committed migrations (idempotent). */
+/** The advisory lock key migrations hold on PostgreSQL ("sendgate" in ASCII, as an int). */
+const MIGRATION_LOCK = 0x73656e64;
+
 export async function migrate(database: Database): Promise<void> {
   if (database.kind === "postgres") {
     const { migrate: run } = await import("drizzle-orm/postgres-js/migrator");
-    await run(database.db as never, { migrationsFolder });
+    const apply = () => run(database.db as never, { migrationsFolder });
+    await (database.exclusive ? database.exclusive(MIGRATION_LOCK, apply) : apply());
   } else {
     const { migrate: run } = await import("drizzle-orm/pglite/migrator");
     await run(database.db as never, { migrationsFolder });

@@ -1,0 +1,164 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Database, openDatabase } from "@sendgate/db";
+import { defaultScenario, type RunningSimulator, startSimulator } from "@sendgate/simulator";
+import { defaultLoadScenario, type LoadReport, runLoad } from "../scripts/load/run.ts";
+import { backends } from "./support/harness.ts";
+import { baseEnv, start, type Started } from "./support/process.ts";
+import { scratchDatabaseUrl } from "./support/scratch-database.ts";
+
+// Several gateway processes on one PostgreSQL, as `npm run gateway` starts them: one serving the
+// API, two dispatching (SENDGATE_ROLES), started at the same moment on an empty database. The
+// load runner acts as the campaign instance and judges every message against the simulator's
+// ledger; the test watches who holds claims, and kills a dispatcher with SIGKILL mid-batch.
+
+const onPostgres = backends().some((b) => b.name === "postgres");
+const KEY = "cluster-admin-key-0123456789abcdef";
+/** Per channel and dispatcher process: what one process can hold in flight (workers × batch). */
+const WORKERS = 2;
+const BATCH = 50;
+
+describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => {
+  let scratch: { url: string; drop(): Promise<void> };
+  let sim: RunningSimulator;
+  let db: Database;
+  let api: Started;
+  let apiUrl = "";
+  const dispatchers: Started[] = [];
+  const env = (roles: string) => ({
+    ...baseEnv(),
+    DATABASE_URL: scratch.url,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    SENDGATE_ROLES: roles,
+    SENDGATE_ADMIN_KEY: KEY,
+    SENDGATE_RATE_LIMIT: "100000",
+    SENDGATE_RATE_BURST: "100000",
+    SENDGATE_PUSH_ALLOW: "127.0.0.1",
+    SENDGATE_LEASE_SECONDS: "3",
+    SENDGATE_LOG_LEVEL: "info",
+  });
+  const LISTENING = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/u;
+  const startDispatcherProcess = async () => {
+    const p = start("apps/gateway/src/main.ts", env("dispatcher"));
+    dispatchers.push(p);
+    await p.waitFor(/"msg":"gateway listening"/u, 90_000);
+    return p;
+  };
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
+    return await res.json();
+  };
+  /** The dispatcher processes holding claims right now, by pid (claimers are `host:pid:random`). */
+  const claimers = async () =>
+    (await db.rows<{ claimer: string }>(
+      sql`select distinct claimed_by as claimer from messages where claimed_by is not null`,
+    )).map((r) => Number(r.claimer.split(":").at(-2)));
+
+  beforeAll(async () => {
+    scratch = await scratchDatabaseUrl("sendgate_cluster");
+    sim = await startSimulator(defaultScenario(), {
+      controlPort: 0,
+      smtpPort: 0,
+      smppPort: null,
+      pushPort: 0,
+      pushTlsPort: 0,
+    });
+    // All three at once on the empty database: migrations take turns (an advisory lock).
+    api = start("apps/gateway/src/main.ts", env("api"));
+    const [match] = await Promise.all([
+      api.waitFor(LISTENING, 90_000),
+      startDispatcherProcess(),
+      startDispatcherProcess(),
+    ]);
+    apiUrl = match[1]!;
+    db = await openDatabase({ url: scratch.url, max: 2 });
+    const smtp = new URL(sim.urls.smtp![0]!);
+    await call("PUT", "/v1/channels/email", {
+      mode: "relay",
+      relay: { host: smtp.hostname, port: Number(smtp.port), tlsRejectUnauthorized: false },
+      bounceDomain: "bounces.cluster.test",
+      workers: WORKERS,
+      batchSize: BATCH,
+    });
+    await call("PUT", "/v1/channels/push", {
+      subject: "mailto:ops@cluster.test",
+      workers: WORKERS,
+      batchSize: BATCH,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([api, ...dispatchers].filter(Boolean).map((p) => p.stop()));
+    await db?.close();
+    await sim?.close();
+    await scratch?.drop();
+  }, 60_000);
+
+  const load = (messages: number, onProgress?: () => void): Promise<LoadReport> =>
+    runLoad({
+      channel: "mixed",
+      messages,
+      gateway: { url: apiUrl, key: KEY },
+      simulator: sim.urls.control[0]!,
+      scenario: defaultLoadScenario,
+      deadlineSeconds: 150,
+      ...(onProgress ? { onProgress } : {}),
+    });
+
+  it("sends with both dispatcher processes, each message once", async () => {
+    const seen = new Set<number>();
+    const watch = setInterval(() => {
+      claimers().then((pids) => pids.forEach((p) => seen.add(p)), () => {});
+    }, 100);
+    const report = await load(4_000).finally(() => clearInterval(watch));
+    expect(report, JSON.stringify(report.problems)).toMatchObject({
+      accepted: 4_000,
+      settled: 4_000,
+      lost: 0,
+      mismatched: 0,
+      duplicates: 0,
+      timedOut: false,
+    });
+    // Both processes held claims during the run; the API process never did.
+    expect([...seen].sort()).toEqual(dispatchers.map((d) => d.child.pid!).sort());
+  }, 200_000);
+
+  it("loses nothing when a dispatcher is killed in the middle of a batch", async () => {
+    const victim = dispatchers[0]!;
+    let killed: Promise<void> | null = null;
+    const report = await load(4_000, () => {
+      if (killed) return;
+      killed = (async () => {
+        // Wait until it holds claims: then it is in the middle of a batch.
+        const deadline = Date.now() + 60_000;
+        while (!(await claimers()).includes(victim.child.pid!)) {
+          if (Date.now() > deadline) throw new Error("the victim never claimed");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        victim.child.kill("SIGKILL");
+        await victim.exited;
+        await startDispatcherProcess();
+      })();
+    });
+    await killed;
+    expect(victim.child.signalCode).toBe("SIGKILL");
+    expect(report, JSON.stringify(report.problems)).toMatchObject({
+      accepted: 4_000,
+      settled: 4_000,
+      lost: 0,
+      mismatched: 0,
+      timedOut: false,
+    });
+    // At most what the killed process had in flight went twice (two channels).
+    console.log(
+      `kill -9 mid-batch: ${report.duplicates} duplicates (bound ${2 * WORKERS * BATCH})`,
+    );
+    expect(report.duplicates).toBeLessThanOrEqual(2 * WORKERS * BATCH);
+  }, 200_000);
+});
