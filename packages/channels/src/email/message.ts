@@ -6,6 +6,7 @@ import type { MimeNodeHeader } from "nodemailer/lib/mime-node";
 import { emailDomain } from "@sendgate/core";
 import type { OutgoingMessage, SendOutcome } from "../channel.ts";
 import { messageToken } from "../token.ts";
+import { serializeMime } from "./compose.ts";
 import { networkOutcome } from "./outcome.ts";
 import type { DkimKey } from "./config.ts";
 import { createContentCache, type DeliveryContent } from "./delivery-content.ts";
@@ -160,8 +161,18 @@ export function createMessageBuilder(options: MessageBuilderOptions) {
               // share of the channel's CPU).
               baseBoundary: token,
             }).compile();
-            if (signer) mime.processFunc((input) => signer.sign(input));
-            return mime.build();
+            if (signer) {
+              mime.processFunc((input) => signer.sign(input));
+              return mime.build();
+            }
+            // The same bytes as build(), without its streams (compose.ts).
+            let raw: Buffer | null;
+            try {
+              raw = serializeMime(mime);
+            } catch (error) {
+              return Promise.reject(error);
+            }
+            return raw ? Promise.resolve(raw) : mime.build();
           })();
           return built;
         },
