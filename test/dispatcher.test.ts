@@ -366,6 +366,83 @@ describeBackends("dispatcher", (s) => {
     expect(row!.scheduled).toBe(0);
   });
 
+  const pushDelivery = async (key: string, count: number, extra = {}) => {
+    const id = (await (await s().call("POST", "/v1/deliveries", {
+      key,
+      json: { channel: "push", content: { title: "Hi" }, ...extra },
+    })).json()).id as string;
+    const keys = { p256dh: `B${"A".repeat(86)}`, auth: "A".repeat(22) };
+    const part = await s().call("POST", `/v1/deliveries/${id}/parts`, {
+      key,
+      json: {
+        recipients: Array.from({ length: count }, (_, i) => ({
+          externalId: `${i}`,
+          address: { endpoint: `https://push.example.com/s/${key}-${i}`, keys },
+        })),
+      },
+    });
+    expect(part.status).toBe(201);
+    await s().call("POST", `/v1/deliveries/${id}/start`, { key });
+    return id;
+  };
+
+  it("pauses a push delivery on a 403 (our VAPID keys), says so, and resumes on request", async () => {
+    const key = await s().key("d11");
+    await syncShippedRules(s().database);
+    const id = await pushDelivery(key, 5);
+    let forbidden = true;
+    const seen: number[] = [];
+    const push = {
+      channel: "push" as const,
+      async send(batch: readonly { id: number }[]): Promise<SendOutcome[]> {
+        seen.push(...batch.map((m) => m.id));
+        return batch.map((): SendOutcome =>
+          forbidden
+            ? { kind: "refused", input: { channel: "push", kind: "http", status: 403, body: "" } }
+            : { kind: "accepted", reply: "201" }
+        );
+      },
+      async close() {},
+    };
+    start(s().database, [push], { batchSize: 1, workers: 1 });
+    const paused = await until("paused", () => get(key, id), (d) => d.paused !== null);
+    expect(paused.paused.reason).toMatch(/VAPID/u);
+    await new Promise((r) => setTimeout(r, 300));
+    // One message told; the others wait, and the delivery says why.
+    expect(seen.length).toBe(1);
+    const waiting = await get(key, id);
+    // The refused message is not at fault: ignored 3, it waits for its retry like the others.
+    expect(waiting.counts.byStatus).toEqual({ pending: 5 });
+    expect(waiting.waiting).toEqual([expect.objectContaining({ kind: "paused", count: 5 })]);
+    forbidden = false; // the operator fixed the keys
+    const resumed = await s().call("POST", `/v1/deliveries/${id}/resume`, { key });
+    expect(resumed.status).toBe(200);
+    expect((await resumed.json()).paused).toBeNull();
+    const done = await until("sent", () => get(key, id), (d) => d.counts.byStatus.sent === 4);
+    expect(done.counts.byStatus).toEqual({ pending: 1, sent: 4 });
+    expect(done.waiting).toEqual([expect.objectContaining({ kind: "retryScheduled", count: 1 })]);
+    expect((await s().call("POST", `/v1/deliveries/${id}/resume`, { key })).status).toBe(200);
+    await s().call("POST", `/v1/deliveries/${id}/cancel`, { key });
+    expect((await s().call("POST", `/v1/deliveries/${id}/resume`, { key })).status).toBe(409);
+  });
+
+  it("runs a finished delivery again when a part comes after it finished", async () => {
+    const key = await s().key("d12");
+    const id = await delivery(key, ["ok-a@example.com"]);
+    const channel = scriptedChannel();
+    start(s().database, [channel]);
+    await until("finished", () => get(key, id), (d) => d.state === "finished");
+    const part = await s().call("POST", `/v1/deliveries/${id}/parts`, {
+      key,
+      json: { recipients: [{ externalId: "b", address: "ok-b@example.com" }] },
+    });
+    expect(part.status).toBe(201);
+    expect((await get(key, id)).state).toBe("running");
+    const done = await until("finished again", () => get(key, id), (d) => d.state === "finished");
+    expect(done.counts.byStatus).toEqual({ sent: 2 });
+    expect(channel.seen.map((m) => m.address)).toEqual(["ok-a@example.com", "ok-b@example.com"]);
+  });
+
   it("cancels in the middle: what is claimed finishes its attempt, the rest is cancelled", async () => {
     const key = await s().key("d9");
     const id = await delivery(key, Array.from({ length: 200 }, (_, i) => `ok${i}@example.com`));

@@ -499,6 +499,14 @@ export const finishDone = (deliveryIds: readonly string[], at: string): SQL =>
           and c.status in ('pending', 'prepared', 'sentToProvider') and c.count > 0)
       returning d.id`;
 
+/** Deliveries finished since `since` that have messages waiting after all: running again. */
+export const reopenWaiting = (since: string): SQL =>
+  sql`update deliveries d set state = 'running', finished_at = null
+      where d.state = 'finished' and d.finished_at > ${since}::timestamptz
+        and exists (select 1 from delivery_counters c where c.delivery_id = d.id
+          and c.status in ('pending', 'prepared', 'sentToProvider') and c.count > 0)
+      returning d.id`;
+
 /** Pauses a delivery for a reason of ours (push 401/403: the VAPID configuration). */
 export const pauseDelivery = (deliveryId: string, reason: string, at: string): SQL =>
   sql`update deliveries set paused_at = ${at}::timestamptz, pause_reason = ${reason}

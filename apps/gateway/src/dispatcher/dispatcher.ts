@@ -17,7 +17,7 @@ import {
   SENDER_TIMEOUT_MS,
   served,
 } from "./eligibility.ts";
-import { applyOutcomes } from "./outcomes.ts";
+import { applyOutcomes, closeDeliveries } from "./outcomes.ts";
 import type { ClaimedMessage, RunningDelivery } from "./types.ts";
 
 export interface ChannelPlan {
@@ -162,9 +162,11 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
       const applied = await database.db.transaction((tx) =>
         applyOutcomes(tx, batch, outcomes, byId, { rules: rules!, domainRules, now: now() })
       );
+      const finished = await closeDeliveries(database, applied, now());
       for (const d of applied.paused) logger.warn({ deliveryId: d }, "delivery paused");
       for (const d of applied.suspended) logger.warn({ domain: d }, "domain suspended");
-      if (applied.finished.length) plan = null;
+      // Who may send changed: the next round looks again instead of using the shared plan.
+      if (finished.length || applied.paused.length) plan = null;
       return batch.length;
     }
   };
@@ -214,16 +216,21 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
           tx,
           await persist(tx, decisions, now(), { text: () => "validity period ended" }),
         );
-        await execute(
-          tx,
-          plans.finishDone(
-            [...new Set(rows.map((r) => r.deliveryId))],
-            new Date(now()).toISOString(),
-          ),
-        );
-        return rows.length < 1_000;
+        return { last: rows.length < 1_000, touched: [...new Set(rows.map((r) => r.deliveryId))] };
       });
-      if (done) return;
+      if (done === true) break;
+      await closeDeliveries(database, { touched: done.touched, paused: [] }, now());
+      if (done.last) break;
+    }
+    // A delivery finished in the instant a part added messages to it (the finishing statement's
+    // snapshot predates the part): running again, so that nothing it holds is left waiting.
+    const reopened = await execute<{ id: string }>(
+      database,
+      plans.reopenWaiting(new Date(now() - 10 * 60_000).toISOString()),
+    );
+    if (reopened.length) {
+      logger.warn({ deliveries: reopened.map((r) => r.id) }, "finished deliveries reopened");
+      plan = null;
     }
   };
 

@@ -34,6 +34,7 @@ import {
   type DomainFlowRow,
   type EntryRow,
   execute,
+  type Executor,
   plans,
   type Tx,
 } from "@sendgate/db";
@@ -196,8 +197,8 @@ const addressState = (r: AddressRow): AddressState => ({
 });
 
 export interface AppliedBatch {
-  /** Deliveries whose messages no longer wait for a sender: they finished. */
-  finished: string[];
+  /** Deliveries of the batch, to be finished when nothing of theirs waits (`closeDeliveries`). */
+  touched: string[];
   /** Deliveries paused by a verdict (our own configuration at fault). */
   paused: string[];
   /** Domains this batch suspended. */
@@ -307,23 +308,35 @@ export async function applyOutcomes(
   // 4. The quarantine (the platform's scope): failures of the address, deliveries that reset it.
   await applyQuarantine(tx, channel, judged, decisions, ctx, at);
 
-  // 6. Deliveries: paused for our own configuration, finished when nothing waits.
+  // The counters last: every transaction of these deliveries waits on them.
+  await writeCounters(tx, deltas);
   const paused = [
     ...new Set(judged.filter((j) => j.verdict?.pauseDelivery).map((j) => j.delivery.id)),
   ];
-  for (const id of paused) {
+  const touched = [...new Set(claimed.map((m) => m.deliveryId))];
+  return { touched, paused, suspended, decisions };
+}
+
+/**
+ * 6. The deliveries, after the batch's transaction: paused for our own configuration (push
+ * 401/403), finished when nothing waits. Outside it, so that the batch never holds counters while
+ * it waits for a delivery's row, which a part being appended holds while it waits for counters.
+ */
+export async function closeDeliveries(
+  executor: Executor,
+  batch: Pick<AppliedBatch, "touched" | "paused">,
+  now: number,
+): Promise<string[]> {
+  const at = new Date(now).toISOString();
+  for (const id of batch.paused) {
     await execute(
-      tx,
+      executor,
       plans.pauseDelivery(id, "the push service refused our VAPID credentials (401/403)", at),
     );
   }
-  // The counters last (every transaction of these deliveries waits on them), then what they say.
-  await writeCounters(tx, deltas);
-  const touched = [...new Set(claimed.map((m) => m.deliveryId))];
-  const finished = (await execute<{ id: string }>(tx, plans.finishDone(touched, at))).map((r) =>
+  return (await execute<{ id: string }>(executor, plans.finishDone(batch.touched, at))).map((r) =>
     r.id
   );
-  return { finished, paused, suspended, decisions };
 }
 
 async function applyQuarantine(

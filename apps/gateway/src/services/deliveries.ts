@@ -239,6 +239,26 @@ export async function startDelivery(deps: AppDeps, who: Principal, id: string) {
   });
 }
 
+/**
+ * Lifts a pause of ours (push 401/403: the VAPID configuration), once the operator fixed its
+ * cause: the delivery's messages are claimed again. Nothing to do when it is not paused.
+ */
+export async function resumeDelivery(deps: AppDeps, who: Principal, id: string) {
+  return await deps.database.db.transaction(async (tx) => {
+    const row = await findDelivery(tx, who, id, true);
+    if (row.state !== "running") {
+      throw new ServiceError(
+        "conflict",
+        `delivery ${id} is ${row.state}: only a running one resumes`,
+      );
+    }
+    if (!row.pausedAt) return deliveryView(row);
+    const [updated] = await tx.update(deliveries).set({ pausedAt: null, pauseReason: null })
+      .where(eq(deliveries.id, id)).returning();
+    return deliveryView(updated!);
+  });
+}
+
 /** What the core decides for a message still in its initial state when its delivery is cancelled. */
 const cancelledInitial = apply(initialState(), { type: "cancel" }).state;
 
@@ -384,10 +404,15 @@ async function writePart(
   endpoints: Map<number, string>,
 ): Promise<PartAnswer> {
   const delivery = await findDelivery(tx, who, id, true);
-  if (delivery.state === "cancelled" || delivery.state === "finished") {
+  if (delivery.state === "cancelled") {
+    throw new ServiceError("conflict", `delivery ${id} is cancelled: it takes no more recipients`);
+  }
+  // A running delivery finishes whenever nothing waits; a part may still come (the campaign
+  // instance sends its parts at its own pace) and runs it again, within its validity period.
+  if (delivery.state === "finished" && delivery.validUntil.getTime() <= deps.now()) {
     throw new ServiceError(
       "conflict",
-      `delivery ${id} is ${delivery.state}: it takes no more recipients`,
+      `delivery ${id} is finished and its validity period ended: it takes no more recipients`,
     );
   }
   const channel = delivery.channel as Channel;
@@ -468,9 +493,12 @@ async function writePart(
     await execute(tx, plans.bumpCounters([...deltas.values()]));
   }
   const targetedNow = prepared.pending + (prepared.byReason[127] ?? 0);
-  if (targetedNow > 0) {
-    await tx.update(deliveries).set({ targeted: sql`${deliveries.targeted} + ${targetedNow}` })
-      .where(eq(deliveries.id, id));
+  const reopen = delivery.state === "finished" && prepared.pending > 0;
+  if (targetedNow > 0 || reopen) {
+    await tx.update(deliveries).set({
+      targeted: sql`${deliveries.targeted} + ${targetedNow}`,
+      ...(reopen ? { state: "running", finishedAt: null } : {}),
+    }).where(eq(deliveries.id, id));
   }
   const rejected: RejectedRecipient[] = [
     ...part.refused,

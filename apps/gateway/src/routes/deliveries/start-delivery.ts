@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../../deps.ts";
-import { cancelDelivery, startDelivery } from "../../services/deliveries.ts";
+import { cancelDelivery, resumeDelivery, startDelivery } from "../../services/deliveries.ts";
 import { conflict, defineRoute, errorResponses, notFound } from "../common.ts";
 import { Delivery } from "./schemas.ts";
 
@@ -12,6 +12,20 @@ const start = defineRoute({
   request: { params: z.object({ id: z.string() }) },
   responses: {
     200: { content: { "application/json": { schema: Delivery } }, description: "Running" },
+    ...errorResponses,
+    ...notFound,
+    ...conflict,
+  },
+});
+
+const resume = defineRoute({
+  method: "post",
+  path: "/v1/deliveries/{id}/resume",
+  tags: ["deliveries"],
+  summary: "Resume a delivery the gateway paused (push 401/403), once its cause is fixed",
+  request: { params: z.object({ id: z.string() }) },
+  responses: {
+    200: { content: { "application/json": { schema: Delivery } }, description: "Not paused" },
     ...errorResponses,
     ...notFound,
     ...conflict,
@@ -42,6 +56,11 @@ export function register(app: App, deps: AppDeps) {
     start,
     async (c) =>
       c.json(await startDelivery(deps, c.get("principal"), c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    resume,
+    async (c) =>
+      c.json(await resumeDelivery(deps, c.get("principal"), c.req.valid("param").id), 200),
   );
   app.openapi(
     cancel,
