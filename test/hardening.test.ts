@@ -252,6 +252,24 @@ describeBackends("hardening: one bad record never fails its neighbours", (s) => 
     expect(got.counts.total).toBe(9_998);
   });
 
+  it("lists at most 200 field errors of a malformed part, and says how many there were", async () => {
+    const key = await s().key("crm");
+    const id = (await (await s().call("POST", "/v1/deliveries", { key, json: email })).json()).id;
+    // A push export pasted as addresses: every recipient has two unknown fields.
+    const recipients = Array.from({ length: 10_000 }, (_, i) => ({
+      externalId: `${i}`,
+      address: { endpoint: `https://push.example.com/${i}`, id: `${i}`, state: "active" },
+    }));
+    const res = await s().call("POST", `/v1/deliveries/${id}/parts`, { key, json: { recipients } });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.errors).toHaveLength(200);
+    expect(body.errors[0]).toEqual({ path: "recipients.0.address.id", message: "unknown field" });
+    expect(body.errorCount).toBe(20_000);
+    expect(body.detail).toMatch(/the first 200 of 20000 errors/u);
+    expect(JSON.stringify(body).length).toBeLessThan(40_000);
+  });
+
   it("refuses a dirty recipient of an NDJSON part alone too, and a malformed one fails the part", async () => {
     const key = await s().key("crm");
     const id = (await (await s().call("POST", "/v1/deliveries", { key, json: email })).json()).id;

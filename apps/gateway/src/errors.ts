@@ -36,6 +36,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Field errors listed in one problem at most; `errorCount` says how many there were. */
+export const MAX_FIELD_ERRORS = 200;
+
 export function problemResponse(c: Context, error: ApiError): Response {
   const { status, title } = problems[error.code];
   const body: Record<string, unknown> = {
@@ -45,7 +48,15 @@ export function problemResponse(c: Context, error: ApiError): Response {
     detail: error.message,
     instance: new URL(c.req.url).pathname,
   };
-  if (error.errors?.length) body.errors = error.errors;
+  if (error.errors?.length) {
+    // A 10,000-recipient part with one wrong field in each would otherwise answer megabytes.
+    body.errors = error.errors.slice(0, MAX_FIELD_ERRORS);
+    if (error.errors.length > MAX_FIELD_ERRORS) {
+      body.detail =
+        `${error.message} (the first ${MAX_FIELD_ERRORS} of ${error.errors.length} errors)`;
+      body.errorCount = error.errors.length;
+    }
+  }
   return c.body(JSON.stringify(body), status as ContentfulStatusCode, {
     "content-type": "application/problem+json",
     ...error.headers,
