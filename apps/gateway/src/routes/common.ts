@@ -11,7 +11,12 @@ export const Problem = z.object({
   status: z.number().int(),
   detail: z.string().optional(),
   instance: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional().openapi({
+    description: "The fields at fault (at most 200)",
+  }),
+  errorCount: z.number().int().optional().openapi({
+    description: "How many field errors there were, when more than the 200 listed",
+  }),
 }).openapi("Problem");
 
 const problem = (description: string) => ({
