@@ -27,7 +27,10 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
   const dispatchers: Started[] = [];
   const env = (roles: string) => ({
     ...baseEnv(),
-    DATABASE_URL: scratch.url,
+    // Dispatchers name their connections, so that a test can cut exactly those.
+    DATABASE_URL: roles === "dispatcher"
+      ? `${scratch.url}?application_name=sendgate-dispatcher`
+      : scratch.url,
     HOST: "127.0.0.1",
     PORT: "0",
     SENDGATE_ROLES: roles,
@@ -128,6 +131,49 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
     // Both processes held claims during the run; the API process never did.
     expect([...seen].sort()).toEqual(dispatchers.map((d) => d.child.pid!).sort());
   }, 200_000);
+
+  it(
+    "loses nothing when the dispatchers' database connections are cut in the middle of a batch",
+    async () => {
+      let cuts = 0;
+      let cutting: Promise<void> | null = null;
+      const report = await load(4_000, () => {
+        if (cutting) return;
+        cutting = (async () => {
+          for (let n = 0; n < 2; n++) {
+            const deadline = Date.now() + 60_000;
+            while ((await claimers()).length === 0) {
+              if (Date.now() > deadline) throw new Error("nobody claimed");
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            const cut = await db.rows<{ n: number }>(sql`
+            select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+            where application_name = 'sendgate-dispatcher'`);
+            cuts += cut[0]!.n;
+            await new Promise((r) => setTimeout(r, 1_000));
+          }
+        })();
+      });
+      await cutting;
+      expect(cuts).toBeGreaterThan(0);
+      expect(report, JSON.stringify(report.problems)).toMatchObject({
+        accepted: 4_000,
+        settled: 4_000,
+        lost: 0,
+        mismatched: 0,
+        timedOut: false,
+      });
+      // The processes lived through it (they reconnect), and said what happened.
+      for (const d of dispatchers) expect(d.child.exitCode, d.output().slice(-3000)).toBeNull();
+      console.log(
+        `connections cut (${cuts}) mid-batch: ${report.duplicates} duplicates (bound ${
+          2 * 2 * 2 * WORKERS * BATCH
+        })`,
+      );
+      expect(report.duplicates).toBeLessThanOrEqual(2 * 2 * 2 * WORKERS * BATCH);
+    },
+    200_000,
+  );
 
   it("loses nothing when a dispatcher is killed in the middle of a batch", async () => {
     const victim = dispatchers[0]!;
