@@ -92,7 +92,12 @@ async function open(config: Config): Promise<Database> {
     const where = config.databaseUrl ? redactUrl(config.databaseUrl) : config.dataDir;
     throw new StartupError(
       config.databaseUrl ? "DATABASE_URL" : "SENDGATE_DATA_DIR",
-      `cannot reach the database at ${where} (${code(error) ?? (error as Error).message})`,
+      // A connection refused mid-way is a reach problem; anything else is the migration's own.
+      /^E[A-Z]+$|CONNECT/u.test(code(error) ?? "")
+        ? `cannot reach the database at ${where} (${code(error)})`
+        : `cannot migrate the database at ${where}: ${(error as Error).message}${
+          code(error) ? ` (${code(error)})` : ""
+        }`,
     );
   }
 }
