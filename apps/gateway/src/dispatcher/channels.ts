@@ -18,6 +18,15 @@ import {
 import type { ChannelPlan } from "./dispatcher.ts";
 
 /**
+ * Messages a worker claims at once when the settings say nothing. A batch's statements cost about
+ * the same for 100 messages as for 200, so 200 halves the database work per message (bench/e2e
+ * email on PostgreSQL: its CPU 190 -> 160 ms per 1,000 messages). A batch goes out about 20
+ * messages at a time (email: two per relay connection), so it stays within the default 60 s lease
+ * unless a message takes several seconds; a slow destination is better served by a smaller batch.
+ */
+const DEFAULT_BATCH_SIZE = 200;
+
+/**
  * The channels a dispatcher sends, built from the operator's settings and rebuilt when they
  * change (checked every few seconds, no restart). A replaced adapter is closed once the batches
  * it has in flight are done. DKIM keys and per-domain relays are read with the settings, since
@@ -110,7 +119,7 @@ export function createChannelRegistry(options: RegistryOptions): ChannelRegistry
           relayFor: (domain) => relayFor(relays, domain),
         }),
         workers: s.workers ?? 4,
-        batchSize: s.batchSize ?? 100,
+        batchSize: s.batchSize ?? DEFAULT_BATCH_SIZE,
       };
     }
     const s = c.settings;
@@ -126,7 +135,7 @@ export function createChannelRegistry(options: RegistryOptions): ChannelRegistry
           : {}),
       }),
       workers: s.workers ?? 4,
-      batchSize: s.batchSize ?? 100,
+      batchSize: s.batchSize ?? DEFAULT_BATCH_SIZE,
     };
   };
 

@@ -31,7 +31,7 @@ const Workers = z.number().int().min(1).max(32).optional().openapi({
   description: "Batches in flight at once per dispatcher (default 4)",
 });
 const BatchSize = z.number().int().min(1).max(1_000).optional().openapi({
-  description: "Messages claimed per batch (default 100)",
+  description: "Messages claimed per batch (default 200)",
 });
 
 const EmailBody = z.object({
