@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-inner-declarations -- a benchmark script: its steps read top to bottom, helpers below
 // bench/e2e: the gateway end to end, per channel and per database: messages per second from
 // pending to final (the dispatcher claiming, the channel sending to the simulator, the outcomes
 // applied through the core), p50/p99 claim → sent latency, and beside each, measured in the same

@@ -333,16 +333,16 @@ describeBackends("dispatcher", (s) => {
     const seen: number[] = [];
     const push = {
       channel: "push" as const,
-      async send(batch: readonly { attempt: number }[]): Promise<SendOutcome[]> {
+      send(batch: readonly { attempt: number }[]): Promise<SendOutcome[]> {
         seen.push(...batch.map((m) => m.attempt));
-        return batch.map((): SendOutcome =>
+        return Promise.resolve(batch.map((): SendOutcome =>
           seen.length <= 4
             ? {
               kind: "refused",
               input: { channel: "push", kind: "http", status: 429, body: "", retryAfterMs: 30_000 },
             }
             : { kind: "accepted", reply: "201" }
-        );
+        ));
       },
       async close() {},
     };
@@ -394,12 +394,14 @@ describeBackends("dispatcher", (s) => {
     const seen: number[] = [];
     const push = {
       channel: "push" as const,
-      async send(batch: readonly { id: number }[]): Promise<SendOutcome[]> {
+      send(batch: readonly { id: number }[]): Promise<SendOutcome[]> {
         seen.push(...batch.map((m) => m.id));
-        return batch.map((): SendOutcome =>
-          forbidden
-            ? { kind: "refused", input: { channel: "push", kind: "http", status: 403, body: "" } }
-            : { kind: "accepted", reply: "201" }
+        return Promise.resolve(
+          batch.map((): SendOutcome =>
+            forbidden
+              ? { kind: "refused", input: { channel: "push", kind: "http", status: 403, body: "" } }
+              : { kind: "accepted", reply: "201" }
+          ),
         );
       },
       async close() {},

@@ -217,7 +217,7 @@ describe("push channel against the simulated push service", () => {
           input: { status: 429, retryAfterMs: 2000 },
         });
         expect(verdictOf(outcome)).toEqual(
-          failure({ type: "ignored", reason: 3, retry: "schedule", retryAfterMs: 2000 }),
+          failure({ type: "ignored", reason: 3, retry: "backoff", retryAfterMs: 2000 }),
         );
       });
 
@@ -417,7 +417,7 @@ describe("push channel against the simulated push service", () => {
         input: { status: 429, retryAfterMs: 2000, body: expect.stringMatching(/^not sent/u) },
       });
       expect(verdictOf(outcome)).toEqual(
-        failure({ type: "ignored", reason: 3, retry: "schedule", retryAfterMs: 2000 }),
+        failure({ type: "ignored", reason: 3, retry: "backoff", retryAfterMs: 2000 }),
       );
     }
     // One request for ten messages: the storm cost nothing more.
