@@ -63,6 +63,15 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
       sql`select distinct claimed_by as claimer from messages where claimed_by is not null`,
     )).map((r) => Number(r.claimer.split(":").at(-2)));
 
+  /** Waits (up to a minute) until the processes holding claims are as `wanted` says. */
+  const untilClaimedBy = async (wanted: (pids: number[]) => boolean, otherwise: string) => {
+    const deadline = Date.now() + 60_000;
+    while (!wanted(await claimers())) {
+      if (Date.now() > deadline) throw new Error(otherwise);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
   beforeAll(async () => {
     scratch = await scratchDatabaseUrl("sendgate_cluster");
     sim = await startSimulator(defaultScenario(), {
@@ -141,11 +150,7 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
         if (cutting) return;
         cutting = (async () => {
           for (let n = 0; n < 2; n++) {
-            const deadline = Date.now() + 60_000;
-            while ((await claimers()).length === 0) {
-              if (Date.now() > deadline) throw new Error("nobody claimed");
-              await new Promise((r) => setTimeout(r, 20));
-            }
+            await untilClaimedBy((pids) => pids.length > 0, "nobody claimed");
             const cut = await db.rows<{ n: number }>(sql`
             select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
             where application_name = 'sendgate-dispatcher'`);
@@ -182,11 +187,10 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
       if (killed) return;
       killed = (async () => {
         // Wait until it holds claims: then it is in the middle of a batch.
-        const deadline = Date.now() + 60_000;
-        while (!(await claimers()).includes(victim.child.pid!)) {
-          if (Date.now() > deadline) throw new Error("the victim never claimed");
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await untilClaimedBy(
+          (pids) => pids.includes(victim.child.pid!),
+          "the victim never claimed",
+        );
         victim.child.kill("SIGKILL");
         await victim.exited;
         await startDispatcherProcess();

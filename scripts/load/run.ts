@@ -283,6 +283,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     let rejected = 0;
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
+    const intakeProgress = () =>
+      options.onProgress?.({
+        phase: "intake",
+        accepted,
+        settled: 0,
+        total: options.messages,
+        elapsedSeconds: elapsed(),
+      });
     const create = async (channel: "email" | "push", ref: string) => {
       const d = await api.call<{ id: string }>("POST", "/v1/deliveries", {
         channel,
@@ -311,13 +319,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         const id = await create(channel, `load-${run}-${channel}`);
         for (let from = 0; from < count; from += partSize) {
           await append(id, channel, from, Math.min(count, from + partSize));
-          options.onProgress?.({
-            phase: "intake",
-            accepted,
-            settled: 0,
-            total: options.messages,
-            elapsedSeconds: elapsed(),
-          });
+          intakeProgress();
         }
         await api.call("POST", `/v1/deliveries/${id}/start`);
       }
@@ -341,13 +343,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           offsets.set(channel, to);
           if (to < count) left = true;
         }
-        options.onProgress?.({
-          phase: "intake",
-          accepted,
-          settled: 0,
-          total: options.messages,
-          elapsedSeconds: elapsed(),
-        });
+        intakeProgress();
         if (!left) break;
       }
     }

@@ -16,21 +16,14 @@ export async function scratchDatabase(
     await migrate(database);
     return { database, drop: () => database.close() };
   }
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("a PostgreSQL scratch database needs DATABASE_URL");
-  const admin = await openDatabase({ url, max: 1 });
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  await admin.rows(sql.raw(`create database ${name}`));
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const database = await openDatabase({ url: target.href, max: 10 });
+  const scratch = await scratchDatabaseUrl(prefix);
+  const database = await openDatabase({ url: scratch.url, max: 10 });
   await migrate(database);
   return {
     database,
     async drop() {
       await database.close();
-      await admin.rows(sql.raw(`drop database if exists ${name} with (force)`));
-      await admin.close();
+      await scratch.drop();
     },
   };
 }
