@@ -27,7 +27,13 @@ export interface OutgoingMessage {
  */
 export type SendOutcome =
   /** The remote took it: SMTP 250 after DATA, push 201, submit_sm_resp 0. */
-  | { kind: "accepted"; remoteId?: string; reply?: string }
+  | {
+    kind: "accepted";
+    remoteId?: string;
+    reply?: string;
+    /** Which provider took it (SMS: several providers, ids unique per provider). */
+    provider?: string;
+  }
   /** The remote answered no (an SMTP reply, a push status, a command_status): qualified by the core. */
   | { kind: "refused"; input: QualificationInput }
   /** No answer: timeout, refused or dropped connection, TLS, DNS (a `network` input). */
