@@ -24,3 +24,7 @@ export { type VapidVerdict, VapidVerifier } from "./push/vapid.ts";
 export { type Aes128gcmDecryption, decryptAes128gcm, type PushRecipient } from "./push/ece.ts";
 export * from "./email/email-channel.ts";
 export { generateVapidKeys } from "./push/keys.ts";
+// SMPP wire format, shared by the SMS channel and the simulator's SMSC.
+export * from "./sms/codec.ts";
+export * from "./sms/concat.ts";
+export * from "./sms/receipt.ts";

@@ -18,10 +18,14 @@ import {
   type DeliverSmReceipt,
   encodeDeliverSm,
   encodeSubmitSmResp,
+  formatReceipt,
+  messageState,
+  type PartInfo,
+  partInfo,
+  type ReceiptStat,
   type SubmitSm,
-} from "./codec.ts";
-import { type PartInfo, partInfo, udhLength } from "./concat.ts";
-import { formatReceipt, messageState, type ReceiptStat } from "./receipt.ts";
+  udhLength,
+} from "@sendgate/channels";
 
 /**
  * The SMSC: an SMPP 3.4 server on the smpp package's listener and sessions. The package's PDU
