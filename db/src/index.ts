@@ -175,6 +175,9 @@ export type {
   EntryRow,
   EventRow,
   Hold,
+  NewInboundRow,
   NewMessageRow,
+  NewReportRow,
+  ReportRow,
   TransitionRow,
 } from "./plans.ts";

@@ -289,6 +289,14 @@ export const runningDeliveries = (limit: number): SQL =>
       from deliveries where state = 'running'
       order by priority desc, started_at, id limit ${limit}`;
 
+/** Deliveries by id whatever their state, as the dispatcher reads them (reports of finished ones). */
+export const deliveriesByIds = (ids: readonly string[]): SQL =>
+  sql`select id, instance_id as "instanceId", channel, priority, affinity,
+        scheduled_at as "scheduledAt", sending_window as "sendingWindow",
+        valid_until as "validUntil", retry_policy as "retryPolicy", content,
+        paused_at as "pausedAt", pause_reason as "pauseReason", started_at as "startedAt"
+      from deliveries where id in (select json_array_elements_text(${json(ids)}::json)::uuid)`;
+
 /**
  * Candidates of one delivery, locked (`SKIP LOCKED`: another dispatcher's candidates are not
  * waited for): first attempts, retries that came due, and claims whose lease ran out (their
@@ -557,3 +565,181 @@ export const lockMessages = (ids: readonly number[]): SQL =>
   sql`select ${CLAIMED_COLUMNS} from messages m
       where m.id in (select json_array_elements_text(${json(ids)}::json)::bigint)
       order by m.id for update`;
+
+// ---------------------------------------------------------------------------------------------
+// SMS: delivery reports, mobile-originated messages, bind slots
+
+export interface NewReportRow {
+  provider: string;
+  source: "smpp" | "http";
+  remoteId: string;
+  stat: string;
+  err: string | null;
+  text: string | null;
+  doneAt: string | null;
+  detail: unknown;
+}
+
+/** Stores arrived reports (one statement for a burst of receipts), not yet applied. */
+export const insertReports = (rows: readonly NewReportRow[], at: string): SQL =>
+  sql`insert into sms_reports (provider, source, remote_id, stat, err, text, done_at, received_at, detail)
+      select r.provider, r.source, r.remote_id, r.stat, r.err, r.text, r.done_at, ${at}::timestamptz, r.detail
+      from json_to_recordset(${
+    json(rows.map((r) => ({
+      provider: r.provider,
+      source: r.source,
+      remote_id: r.remoteId,
+      stat: r.stat,
+      err: r.err,
+      text: r.text,
+      done_at: r.doneAt,
+      detail: r.detail ?? null,
+    })))
+  }::json) as r(provider text, source text, remote_id text, stat text, err text, text text,
+        done_at timestamptz, detail jsonb)
+      returning id::float8 as id`;
+
+export interface ReportRow {
+  id: number;
+  provider: string;
+  source: string;
+  remoteId: string;
+  stat: string;
+  err: string | null;
+  text: string | null;
+  tries: number;
+  receivedAt: string;
+}
+
+/**
+ * Reports to apply, locked (`SKIP LOCKED`: two dispatchers share the work): new ones in arrival
+ * order, then waiting ones whose next try came.
+ */
+export const lockReports = (now: string, limit: number): SQL =>
+  sql`with fresh as (
+        select id from sms_reports where state = 'pending' order by id limit ${limit}
+        for update skip locked
+      ), due as (
+        select id from sms_reports where state = 'waiting' and retry_at <= ${now}::timestamptz
+        order by retry_at limit ${limit} for update skip locked
+      )
+      select r.id::float8 as id, r.provider, r.source, r.remote_id as "remoteId", r.stat, r.err,
+        r.text, r.tries, r.received_at as "receivedAt"
+      from sms_reports r where r.id in (select id from fresh union all select id from due)
+      order by r.id`;
+
+/** Messages named by (provider, canonical id), locked, with what applying a report needs. */
+export const lockMessagesByProviderId = (keys: readonly { provider: string; id: string }[]): SQL =>
+  sql`select ${CLAIMED_COLUMNS}, m.provider, m.provider_message_id as "providerMessageId"
+      from messages m
+      where (m.provider, m.provider_message_id) in (
+        select k.provider, k.id from json_to_recordset(${
+    json(keys)
+  }::json) as k(provider text, id text))
+        and m.provider_message_id is not null
+      order by m.id for update of m`;
+
+/** Reports applied to their message (or to none: a duplicate of one already applied). */
+export const markReportsApplied = (
+  rows: readonly { id: number; messageId: number | null }[],
+  at: string,
+): SQL =>
+  sql`update sms_reports r set state = 'applied', applied_at = ${at}::timestamptz,
+        message_id = x.message_id, tries = r.tries + 1, retry_at = null
+      from json_to_recordset(${
+    json(rows.map((r) => ({ id: r.id, message_id: r.messageId })))
+  }::json) as x(id bigint, message_id bigint)
+      where r.id = x.id`;
+
+/** Reports no message matched yet: tried again at `retryAt` each. */
+export const markReportsWaiting = (rows: readonly { id: number; retryAt: string }[]): SQL =>
+  sql`update sms_reports r set state = 'waiting', tries = r.tries + 1,
+        retry_at = x.retry_at
+      from json_to_recordset(${
+    json(rows.map((r) => ({ id: r.id, retry_at: r.retryAt })))
+  }::json) as x(id bigint, retry_at timestamptz)
+      where r.id = x.id`;
+
+/** Finished deliveries of these ids that have messages waiting again (a receipt scheduled a retry). */
+export const reopenDeliveries = (deliveryIds: readonly string[]): SQL =>
+  sql`update deliveries d set state = 'running', finished_at = null
+      where d.id in (select json_array_elements_text(${json(deliveryIds)}::json)::uuid)
+        and d.state = 'finished'
+        and exists (select 1 from delivery_counters c where c.delivery_id = d.id
+          and c.status in ('pending', 'prepared', 'sentToProvider') and c.count > 0)
+      returning d.id`;
+
+/** Reports by state (operators: how many wait for a message that never showed up). */
+export const reportCounts = (): SQL =>
+  sql`select provider, state, count(*)::int as count, min(received_at) as "oldest"
+      from sms_reports group by provider, state order by provider, state`;
+
+/** Reports still waiting for their message, oldest first. */
+export const waitingReports = (limit: number, afterId: number): SQL =>
+  sql`select id::float8 as id, provider, source, remote_id as "remoteId", stat, err, text,
+        tries, received_at as "receivedAt", retry_at as "retryAt"
+      from sms_reports where state = 'waiting' and id > ${afterId}
+      order by id limit ${limit}`;
+
+export interface NewInboundRow {
+  provider: string;
+  fromNumber: string;
+  toNumber: string;
+  text: string;
+  keyword: string | null;
+  instanceId: string | null;
+}
+
+export const insertInbound = (rows: readonly NewInboundRow[], at: string): SQL =>
+  sql`insert into sms_inbound (provider, from_number, to_number, text, keyword, instance_id, received_at)
+      select r.provider, r.from_number, r.to_number, r.text, r.keyword, r.instance_id, ${at}::timestamptz
+      from json_to_recordset(${
+    json(rows.map((r) => ({
+      provider: r.provider,
+      from_number: r.fromNumber,
+      to_number: r.toNumber,
+      text: r.text,
+      keyword: r.keyword,
+      instance_id: r.instanceId,
+    })))
+  }::json) as r(provider text, from_number text, to_number text, text text, keyword text,
+        instance_id text)`;
+
+/** The instance that last sent an SMS to `address`: who a STOP from that number is for. */
+export const lastSmsSender = (address: string): SQL =>
+  sql`select d.instance_id as "instanceId" from messages m
+      join deliveries d on d.id = m.delivery_id
+      where m.address = ${address} and d.channel = 'sms'
+      order by m.id desc limit 1`;
+
+/** A provider's bind slots, locked (the lease is decided in the caller's transaction). */
+export const lockBindSlots = (provider: string): SQL =>
+  sql`select slot, holder, lease_until as "leaseUntil" from sms_bind_leases
+      where provider = ${provider} order by slot for update`;
+
+/** Writes the slots `holder` keeps or takes (upsert) and drops those it gives up. */
+export const writeBindSlots = (
+  provider: string,
+  holder: string,
+  take: readonly number[],
+  release: readonly number[],
+  leaseUntil: string,
+): SQL =>
+  sql`with dropped as (
+        delete from sms_bind_leases where provider = ${provider} and holder = ${holder}
+          and slot in (select json_array_elements_text(${json(release)}::json)::int)
+      )
+      insert into sms_bind_leases (provider, slot, holder, lease_until)
+      select ${provider}, s::int, ${holder}, ${leaseUntil}::timestamptz
+      from json_array_elements_text(${json(take)}::json) as s
+      on conflict (provider, slot) do update set holder = excluded.holder,
+        lease_until = excluded.lease_until`;
+
+/** Every bind slot held now, for operators and the waiting reasons. */
+export const bindSlots = (now: string): SQL =>
+  sql`select provider, slot, holder, lease_until as "leaseUntil" from sms_bind_leases
+      where lease_until > ${now}::timestamptz order by provider, slot`;
+
+/** Releases every slot a stopping dispatcher holds. */
+export const releaseBindSlots = (holder: string): SQL =>
+  sql`delete from sms_bind_leases where holder = ${holder}`;

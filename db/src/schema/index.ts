@@ -6,3 +6,4 @@ export * from "./qualification.ts";
 export * from "./domain-rules.ts";
 export * from "./jobs.ts";
 export * from "./sending.ts";
+export * from "./sms.ts";

@@ -10,7 +10,6 @@ import {
   smallint,
   text,
   timestamp,
-  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 
@@ -68,8 +67,10 @@ export const messages = pgTable("messages", {
   index("messages_due_idx").on(t.nextAttemptAt).where(
     sql`status = 'pending' and next_attempt_at is not null`,
   ),
-  // Asynchronous reports find their message by the provider's id, unique per provider.
-  uniqueIndex("messages_provider_id_idx").on(t.provider, t.providerMessageId).where(
+  // Asynchronous reports find their message by the provider's id, scoped by provider. Not
+  // unique: an SMSC that restarts may hand out an id again, and a unique violation would fail
+  // a whole batch (the report goes to the latest message with that id).
+  index("messages_provider_id_idx").on(t.provider, t.providerMessageId).where(
     sql`provider_message_id is not null`,
   ),
   // First attempts waiting, by delivery: what the dispatcher claims most.

@@ -24,3 +24,4 @@ export { defaultRuleSet, shippedRules } from "./qualification/rules/index.ts";
 export { smppStatus, smppStatusName } from "./qualification/rules/smpp.ts";
 export * from "./sending-window.ts";
 export * from "./template.ts";
+export * from "./sms-ids.ts";

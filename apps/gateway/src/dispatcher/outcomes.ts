@@ -1,6 +1,7 @@
 import {
   type AddressState,
   type AddressStatus,
+  canonicalSmsId,
   type Channel,
   type CompiledRules,
   decideAddress,
@@ -58,6 +59,17 @@ export interface OutcomeContext {
   now: number;
 }
 
+/**
+ * An asynchronous report of a message's fate (an SMS delivery receipt, by SMPP or HTTP callback):
+ * qualified by the core like a reply, applied as a `receipt` event or a failure of origin
+ * `receipt`.
+ */
+export interface ReportOutcome {
+  kind: "report";
+  input: Extract<QualificationInput, { kind: "receipt" }>;
+}
+export type AnyOutcome = SendOutcome | ReportOutcome;
+
 const ms = (v: string | Date | null) => (v === null ? null : new Date(v).getTime());
 const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
 
@@ -98,7 +110,7 @@ function ownFailure(outcome: Extract<SendOutcome, { kind: "invalid" }>, channel:
 function judge(
   message: ClaimedMessage,
   delivery: RunningDelivery,
-  outcome: SendOutcome,
+  outcome: AnyOutcome,
   qualified: Qualification | null,
   ctx: OutcomeContext,
   entries: Map<string, QualificationEntry>,
@@ -115,10 +127,27 @@ function judge(
     retryKind: null,
     error: false,
   };
-  if (outcome.kind === "accepted") return { ...base, event: { type: "sent", attempt } };
+  if (outcome.kind === "accepted") {
+    // An SMS provider's acceptance is not the handset's: the receipt says more later.
+    return {
+      ...base,
+      event: { type: delivery.channel === "sms" ? "providerAccepted" : "sent", attempt },
+    };
+  }
   let input: QualificationInput | null;
   let failure: Failure | null = null;
-  if (outcome.kind === "invalid") {
+  if (outcome.kind === "report") {
+    const q = qualified ?? qualify(ctx.rules, outcome.input);
+    const stat = outcome.input.stat;
+    if (q.verdict.outcome === "success" || q.verdict.outcome === "intermediate") {
+      return {
+        ...base,
+        text: q.text,
+        event: { type: "receipt", attempt, delivered: q.verdict.outcome === "success", stat },
+      };
+    }
+    input = outcome.input;
+  } else if (outcome.kind === "invalid") {
     ({ input, failure } = ownFailure(outcome, delivery.channel));
   } else {
     input = outcome.input;
@@ -169,10 +198,11 @@ function judge(
     ...base,
     event: {
       type: "failure",
-      origin: "sync",
+      origin: outcome.kind === "report" ? "receipt" : "sync",
       attempt,
       failure: failure!,
       retryAt: decision?.at ?? null,
+      ...(outcome.kind === "report" ? { stat: outcome.input.stat } : {}),
     },
     text,
     normalized,
@@ -214,7 +244,6 @@ export async function applyOutcomes(
   deliveries: ReadonlyMap<string, RunningDelivery>,
   ctx: OutcomeContext,
 ): Promise<AppliedBatch> {
-  const at = new Date(ctx.now).toISOString();
   const channel = deliveries.get(batch[0]!.deliveryId)!.channel;
   // Decided on each message's state now, not at claim time: a cancel (or a late report) may have
   // changed it while the batch was out.
@@ -223,12 +252,35 @@ export async function applyOutcomes(
       .map((m) => [m.id, m]),
   );
   const kept = batch.flatMap((m, i) => (fresh.has(m.id) ? [{ m: fresh.get(m.id)!, i }] : []));
-  const claimed = kept.map((k) => k.m);
-  const outcomes = kept.map((k) => sent[k.i]!);
+  return await applyToLocked(
+    tx,
+    channel,
+    kept.map((k) => k.m),
+    kept.map((k) => sent[k.i]!),
+    deliveries,
+    ctx,
+  );
+}
+
+/**
+ * Applies outcomes to messages the caller has locked in this transaction (a batch just sent, or
+ * the messages a burst of receipts names), all of one channel.
+ */
+export async function applyToLocked(
+  tx: Tx,
+  channel: Channel,
+  claimed: readonly ClaimedMessage[],
+  outcomes: readonly AnyOutcome[],
+  deliveries: ReadonlyMap<string, RunningDelivery>,
+  ctx: OutcomeContext,
+): Promise<AppliedBatch> {
+  const at = new Date(ctx.now).toISOString();
 
   // 1. Qualify (pure), the qualification entries of the texts seen read first, locked.
   const preliminary = outcomes.map((o) =>
-    o.kind === "refused" || o.kind === "transport" ? qualify(ctx.rules, o.input) : null
+    o.kind === "refused" || o.kind === "transport" || o.kind === "report"
+      ? qualify(ctx.rules, o.input)
+      : null
   );
   const keys = [
     ...new Set(
@@ -269,13 +321,28 @@ export async function applyOutcomes(
   // 3. The messages' transitions.
   const decisions = judged.map((j) => decide(j.message, j.event));
   const byId = new Map(judged.map((j) => [j.message.id, j]));
+  const outcomeOf = new Map(claimed.map((m, i) => [m.id, outcomes[i]!]));
   const deltas = await persist(tx, decisions, ctx.now, {
     text: (d) => byId.get(d.row.id)!.text,
+    // A progress receipt (ENROUTE …) changes nothing, but its event is kept.
+    logUnchanged: (d) => d.event.type === "receipt" && !d.event.delivered,
+    provider: (d) => {
+      const o = outcomeOf.get(d.row.id);
+      return o?.kind === "accepted" && o.provider && o.remoteId
+        ? { provider: o.provider, id: canonicalSmsId(o.remoteId) }
+        : null;
+    },
     detail: (d) => {
       const j = byId.get(d.row.id)!;
-      return j.verdict
-        ? { ruleId: j.verdict.ruleId, source: j.verdict.source, retry: j.retryKind }
+      const o = outcomeOf.get(d.row.id);
+      const carrier = o?.kind === "accepted" && o.provider
+        ? { provider: o.provider, providerMessageId: o.remoteId ?? null }
+        : o?.kind === "report"
+        ? { provider: o.input.provider ?? null }
         : null;
+      return j.verdict
+        ? { ruleId: j.verdict.ruleId, source: j.verdict.source, retry: j.retryKind, ...carrier }
+        : carrier;
     },
   });
   const counters = judged.filter((j) => j.error).map((j) => ({
@@ -353,7 +420,8 @@ async function applyQuarantine(
     const address = j.message.address;
     if (!address) return;
     const failed = d.effects.some((e) => e.kind === "addressFailure");
-    const delivered = j.event.type === "sent";
+    // Reached its recipient: a mail server's or push service's acceptance, or a handset's receipt.
+    const delivered = j.event.type === "sent" || (j.event.type === "receipt" && j.event.delivered);
     if (!failed && !delivered) return;
     const list = events.get(address) ?? [];
     list.push({ j, kind: failed ? "failure" : "delivered" });

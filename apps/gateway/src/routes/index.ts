@@ -4,6 +4,7 @@ import { registerDeliveryRoutes } from "./deliveries/index.ts";
 import { registerDomainRuleRoutes } from "./domain-rules/index.ts";
 import { registerKeyRoutes } from "./keys/index.ts";
 import { registerQualificationRoutes } from "./qualification/index.ts";
+import { registerSmsRoutes } from "./sms/index.ts";
 import { registerQuarantineRoutes } from "./quarantine/index.ts";
 import { registerSuppressionRoutes } from "./suppressions/index.ts";
 
@@ -16,4 +17,5 @@ export function registerRoutes(app: App, deps: AppDeps): void {
   registerDomainRuleRoutes(app, deps);
   registerKeyRoutes(app, deps);
   registerChannelRoutes(app, deps);
+  registerSmsRoutes(app, deps);
 }

@@ -140,7 +140,7 @@ export type SettableStatus = typeof settableStatuses[number];
  * cause text and rule are cleared, so that re-qualifying a text never undoes an operator's call.
  */
 export async function setStatus(
-  deps: AppDeps,
+  deps: Pick<AppDeps, "database" | "now">,
   channel: Channel,
   raw: string,
   input: { status: SettableStatus; comment?: string | undefined },

@@ -94,6 +94,8 @@ export interface Persisted {
   /** A claim's holder and lease, written with the state of the messages that stay claimed. */
   hold?: Hold;
   provider?: (d: Decision) => { provider: string; id: string } | null;
+  /** Whether an unchanged decision still gets its event (a progress report worth showing). */
+  logUnchanged?: (d: Decision) => boolean;
 }
 
 /**
@@ -109,7 +111,10 @@ export async function persist(
   options: Persisted = {},
 ): Promise<CounterDelta[]> {
   const changed = decisions.filter((d) => d.changed);
-  if (changed.length === 0) return [];
+  const logged = options.logUnchanged
+    ? decisions.filter((d) => !d.changed && options.logUnchanged!(d))
+    : [];
+  if (changed.length === 0 && logged.length === 0) return [];
   const stamp = new Date(at).toISOString();
   const rows: TransitionRow[] = [];
   const events: EventRow[] = [];
@@ -144,6 +149,18 @@ export async function persist(
       bump(d.row.deliveryId, d.row.status, counterReason(d.row.status, d.row.reason), -1);
       bump(d.row.deliveryId, columns.status, counterReason(columns.status, columns.reason), 1);
     }
+  }
+  for (const d of logged) {
+    const columns = columnsOf(d.state);
+    events.push({
+      messageId: d.row.id,
+      event: d.event.type,
+      status: columns.status,
+      failureType: columns.failureType,
+      reason: columns.reason,
+      text: options.text?.(d) ?? null,
+      detail: options.detail?.(d) ?? null,
+    });
   }
   await execute(tx, plans.storeTransitions(rows, events, stamp, options.hold ?? null));
   return [...deltas.values()].filter((d) => d.delta !== 0);
