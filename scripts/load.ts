@@ -1,7 +1,7 @@
 // `npm run load`: a campaign instance's load against a gateway, judged message by message against
 // the simulator's ledger. See README, "Load runner".
 //
-//   npm run load -- --channel email|push|mixed --messages N [--rate R] [--scenario FILE]
+//   npm run load -- --channel email|push|sms|mixed --messages N [--rate R] [--scenario FILE]
 //                   [--gateway URL --key K --simulator URL] [--deadline SECONDS] [--json]
 //
 // Exit status: 0 when nothing was lost or mismatched, 1 when something was, 2 on a usage error.
@@ -10,7 +10,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { type LoadChannel, type LoadReport, runLoad } from "./load/run.ts";
 
-const usage = `usage: npm run load -- --channel email|push|mixed --messages N [--rate R]
+const usage = `usage: npm run load -- --channel email|push|sms|mixed --messages N [--rate R]
        [--scenario FILE] [--gateway URL --key K --simulator URL] [--deadline SECONDS] [--json]`;
 
 function fail(message: string): never {
@@ -42,8 +42,8 @@ if (values.help) {
   process.exit(0);
 }
 const channel = values.channel as LoadChannel;
-if (!["email", "push", "mixed"].includes(channel)) {
-  fail(`--channel ${channel}: email, push or mixed (SMS joins with its issue)`);
+if (!["email", "push", "sms", "mixed"].includes(channel)) {
+  fail(`--channel ${channel}: email, push, sms or mixed`);
 }
 const positive = (name: string, value: string | undefined, max: number) => {
   if (value === undefined) return undefined;

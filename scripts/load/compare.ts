@@ -28,7 +28,7 @@ export interface LedgerRecord {
   expected: { status: string; type?: string; reason?: number; retried: boolean };
 }
 
-/** Statuses a message of these channels no longer leaves on its own (email and push, for now). */
+/** Statuses a message leaves on its own (an SMS taken into account also waits for its receipt). */
 const UNSETTLED = new Set(["pending", "prepared", "sentToProvider"]);
 /** The remote took the message (2xx, submit_sm_resp 0): a second such copy is a duplicate. */
 const taken = ({ sync }: LedgerRecord) =>
@@ -116,12 +116,17 @@ export function compare(
       problem(m, "lost", `still ${m.status} after attempt ${m.attempt}`);
       continue;
     }
+    // An SMS the provider took waits for its receipt, unless the ledger says none will come.
+    if (m.status === "takenIntoAccount" && mine.at(-1)?.expected.status !== "takenIntoAccount") {
+      problem(m, "lost", `still takenIntoAccount: no receipt applied after attempt ${m.attempt}`);
+      continue;
+    }
     verdict.settled++;
     const key = outcomeKey(m);
     verdict.distribution[key] = (verdict.distribution[key] ?? 0) + 1;
     if (m.status === "cancelled") continue;
-    if (m.status === "sent" && copies === 0) {
-      problem(m, "lost", "sent, but the simulator never took it");
+    if ((m.status === "sent" || m.status === "receivedOnMobile") && copies === 0) {
+      problem(m, "lost", `${m.status}, but the simulator never took it`);
       continue;
     }
     const last = mine.at(-1);

@@ -22,7 +22,8 @@ import {
   type Verdict,
 } from "./compare.ts";
 
-export type LoadChannel = "email" | "push" | "mixed";
+export type LoadChannel = "email" | "push" | "sms" | "mixed";
+type One = "email" | "push" | "sms";
 
 export interface LoadOptions {
   channel: LoadChannel;
@@ -90,6 +91,24 @@ export const defaultLoadScenario = {
   push: {
     mix: { accept: 92, gone: 3, notFound: 1, serverError: 3, unavailable: 1 },
   },
+  // Left out: throttled / queue full (the client slows the bind and tries again, so that a
+  // number always throttled waits out every back-off), and no response (a 10 s timeout each).
+  sms: {
+    mix: {
+      delivered: 86,
+      enrouteDelivered: 3,
+      acceptedNoReceipt: 1,
+      invalidDestination: 2,
+      unknownSubscriber: 2,
+      absentSubscriber: 1,
+      expired: 1,
+      rejected: 1,
+      deleted: 1,
+      submitFailed: 1,
+      unknown: 1,
+    },
+    asyncDelay: { minMs: 50, maxMs: 1_000 },
+  },
 };
 
 /** Short retries so that a run ends: two more attempts, 2 s apart, within ten minutes. */
@@ -98,18 +117,22 @@ const RETRY_POLICY = { steps: [{ count: 2, intervalSeconds: 2 }] };
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Starts the repository's simulator (`npm run simulator`) on free loopback ports. */
-async function startSimulatorProcess(): Promise<{ url: string; smtp: string; stop(): void }> {
+async function startSimulatorProcess(): Promise<
+  { url: string; smtp: string; smpp: string; stop(): void }
+> {
   const child: ChildProcess = spawn(process.execPath, [
     "--import",
     "tsx",
     join(root, "apps/simulator/src/main.ts"),
     "--only",
-    "smtp,push",
+    "smtp,smpp,push",
     "--host",
     "127.0.0.1",
     "--control-port",
     "0",
     "--smtp-port",
+    "0",
+    "--smpp-port",
     "0",
     "--push-port",
     "0",
@@ -135,8 +158,28 @@ async function startSimulatorProcess(): Promise<{ url: string; smtp: string; sto
     });
     child.once("exit", (code) => reject(new Error(`the simulator exited (${code}):\n${output}`)));
   });
-  if (!urls.control || !urls.smtp) throw new Error(`unexpected simulator banner:\n${output}`);
-  return { url: urls.control, smtp: urls.smtp, stop: () => child.kill("SIGTERM") };
+  if (!urls.control || !urls.smtp || !urls.smpp) {
+    throw new Error(`unexpected simulator banner:\n${output}`);
+  }
+  return {
+    url: urls.control,
+    smtp: urls.smtp,
+    smpp: urls.smpp,
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+/** SMS the simulator accepted and will never send a receipt for (acceptedNoReceipt). */
+async function noReceiptExpected(simulator: string): Promise<number> {
+  const res = await fetch(`${simulator}/ledger/export`);
+  if (!res.ok) return 0;
+  const last = new Map<string, string>();
+  for (const line of (await res.text()).split("\n")) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line) as LedgerRecord;
+    if (e.channel === "sms") last.set(e.recipient, e.expected.status);
+  }
+  return [...last.values()].filter((s) => s === "takenIntoAccount").length;
 }
 
 class Api {
@@ -199,6 +242,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     // The simulator: the one the gateway sends to, or ours.
     let simulator = options.simulator?.replace(/\/+$/u, "");
     let smtp: string | null = null;
+    let smpp: string | null = null;
     if (!simulator) {
       if (options.gateway) {
         throw new Error(
@@ -210,6 +254,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       cleanups.push(() => sim.stop());
       simulator = sim.url;
       smtp = sim.smtp;
+      smpp = sim.smpp;
     }
     const scenario = options.scenario ?? (options.simulator ? undefined : defaultLoadScenario);
     if (scenario !== undefined) {
@@ -243,6 +288,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         SENDGATE_LOG_LEVEL: "warn",
         // The channels bootstrapped as a user's environment would: there from the first tick.
         SENDGATE_EMAIL_RELAY: `smtp://127.0.0.1:${new URL(smtp!).port}?insecure`,
+        // Two binds of a window of 50: the simulator's account takes any number.
+        SENDGATE_SMPP_URL: `smpp://sendgate:secret@127.0.0.1:${
+          new URL(smpp!).port
+        }?binds=2&window=50`,
         SENDGATE_BOUNCE_DOMAIN: "bounces.load.sendgate.localhost",
         SENDGATE_VAPID_SUBJECT: "mailto:load@sendgate.localhost",
       });
@@ -256,19 +305,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
 
     // Intake: one delivery per channel (or, with a rate, one per second and channel).
-    const split = options.channel === "mixed"
+    const third = Math.floor(options.messages / 3);
+    const split: { channel: One; count: number }[] = options.channel === "mixed"
       ? [
-        { channel: "email" as const, count: Math.ceil(options.messages / 2) },
-        { channel: "push" as const, count: Math.floor(options.messages / 2) },
+        { channel: "email", count: options.messages - 2 * third },
+        { channel: "push", count: third },
+        { channel: "sms", count: third },
       ]
       : [{ channel: options.channel, count: options.messages }];
     const pushSubs = await mint(
       simulator,
       split.find((s) => s.channel === "push")?.count ?? 0,
     );
-    const recipient = (channel: "email" | "push", n: number) =>
+    // SMS numbers of this run: +44, three digits of the run, eight of the message (never the
+    // simulator's magic +1555… numbers, so that its scenario's mix decides).
+    const runDigits = String(
+      parseInt(run.replace(/[^0-9a-f]/giu, "").slice(0, 6) || "0", 16) % 1000,
+    )
+      .padStart(3, "0");
+    const recipient = (channel: One, n: number) =>
       channel === "email"
         ? { externalId: `${n}`, address: `load-${run}-${n}@load.simulator.example`, fields: { n } }
+        : channel === "sms"
+        ? { externalId: `${n}`, address: `+44${runDigits}${String(n).padStart(8, "0")}` }
         : { externalId: `${n}`, address: pushSubs[n]! };
     const contents = {
       email: {
@@ -277,8 +336,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         text: "Hello {{n}}, this is a load test.",
       },
       push: { title: "Load", body: "This is a load test", ttlSeconds: 600 },
+      sms: { sender: "Load", text: "This is a load test: @ and € in GSM-7" },
     };
-    const deliveries: { id: string; channel: "email" | "push" }[] = [];
+    const deliveries: { id: string; channel: One }[] = [];
     let accepted = 0;
     let rejected = 0;
     const started = performance.now();
@@ -291,7 +351,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         total: options.messages,
         elapsedSeconds: elapsed(),
       });
-    const create = async (channel: "email" | "push", ref: string) => {
+    const create = async (channel: One, ref: string) => {
       const d = await api.call<{ id: string }>("POST", "/v1/deliveries", {
         channel,
         content: contents[channel],
@@ -302,7 +362,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       deliveries.push({ id: d.id, channel });
       return d.id;
     };
-    const append = async (id: string, channel: "email" | "push", from: number, to: number) => {
+    const append = async (id: string, channel: One, from: number, to: number) => {
       const recipients = [];
       for (let n = from; n < to; n++) recipients.push(recipient(channel, n));
       const part = await api.call<{ accepted: number; rejected: unknown[]; ignored: number }>(
@@ -362,14 +422,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           (v.counts.byStatus.sentToProvider ?? 0),
         0,
       );
+      // SMS taken into account by the provider wait for their receipt, except those the ledger
+      // says will never have one.
+      const awaiting = views.reduce((sum, v) => sum + (v.counts.byStatus.takenIntoAccount ?? 0), 0);
       options.onProgress?.({
         phase: "sending",
         accepted,
-        settled: accepted - unsettled,
+        settled: accepted - unsettled - awaiting,
         total: options.messages,
         elapsedSeconds: elapsed(),
       });
-      if (views.every((v) => v.state === "finished" || v.state === "cancelled")) break;
+      if (views.every((v) => v.state === "finished" || v.state === "cancelled")) {
+        if (awaiting === 0) break;
+        if (awaiting <= (await noReceiptExpected(simulator!))) break;
+      }
       if (performance.now() - started > deadline) {
         timedOut = true;
         break;

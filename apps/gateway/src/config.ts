@@ -62,6 +62,16 @@ const schema = z.object({
     (u) => URL.canParse(u) && /^smtps?:$/u.test(new URL(u).protocol) && new URL(u).port !== "",
     "smtp://host:port or smtps://host:port (user:password@ optional)",
   ).optional(),
+  /**
+   * Bootstraps an SMS provider `default` when no provider is configured yet:
+   * `smpp://system_id:password@host:port` (`?binds=N&window=N` optional), every number.
+   */
+  SENDGATE_SMPP_URL: z.string().url().refine(
+    (u) =>
+      URL.canParse(u) && new URL(u).protocol === "smpp:" && new URL(u).port !== "" &&
+      new URL(u).username !== "",
+    "smpp://system_id:password@host:port",
+  ).optional(),
   SENDGATE_BOUNCE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/u, "a domain").default(
     "bounces.sendgate.localhost",
   ),
@@ -100,6 +110,7 @@ export type Config = {
   maxRunning: number;
   leaseSeconds: number;
   emailRelay: string | undefined;
+  smppUrl: string | undefined;
   bounceDomain: string;
   publicUrl: string | undefined;
   vapidSubject: string | undefined;
@@ -137,6 +148,7 @@ export function parseConfig(
       maxRunning: e.SENDGATE_MAX_RUNNING,
       leaseSeconds: e.SENDGATE_LEASE_SECONDS,
       emailRelay: e.SENDGATE_EMAIL_RELAY,
+      smppUrl: e.SENDGATE_SMPP_URL,
       bounceDomain: e.SENDGATE_BOUNCE_DOMAIN,
       publicUrl: e.SENDGATE_PUBLIC_URL,
       vapidSubject: e.SENDGATE_VAPID_SUBJECT,

@@ -7,12 +7,13 @@ import { createLogger, errorFields, type Logger } from "./log.ts";
 import { bootstrapKey, ensureInstance } from "./services/keys.ts";
 import { syncShippedRules } from "./services/rules.ts";
 import { loadChannelSettings, putChannel } from "./services/channel-settings.ts";
+import { loadProviders, putProvider } from "./services/sms-providers.ts";
 import { type ChannelRegistry, createChannelRegistry } from "./dispatcher/channels.ts";
 import { type RunningDispatcher, startDispatcher } from "./dispatcher/dispatcher.ts";
 
 /**
  * Channels configured from the environment when they have no settings yet (SENDGATE_EMAIL_RELAY,
- * SENDGATE_VAPID_SUBJECT): a first start needs no API call, and settings an operator changed
+ * SENDGATE_SMPP_URL, SENDGATE_VAPID_SUBJECT): a first start needs no API call, and settings an operator changed
  * later are not overwritten at the next start.
  */
 async function bootstrapChannels(database: Database, config: Config, logger: Logger) {
@@ -40,6 +41,25 @@ async function bootstrapChannels(database: Database, config: Config, logger: Log
       },
     });
     logger.info({ channel: "email" }, "channel configured from the environment");
+  }
+  if (config.smppUrl && (await loadProviders(database)).length === 0) {
+    const u = new URL(config.smppUrl);
+    const number = (name: string) => {
+      const v = u.searchParams.get(name);
+      return v !== null && /^\d+$/u.test(v) ? { [name]: Number(v) } : {};
+    };
+    await putProvider(deps, "default", {
+      host: u.hostname.replace(/^\[(.*)\]$/u, "$1"),
+      port: Number(u.port),
+      systemId: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      ...number("binds"),
+      ...number("window"),
+    });
+    logger.info(
+      { channel: "sms", provider: "default" },
+      "SMS provider configured from the environment",
+    );
   }
   if (config.vapidSubject && !have.has("push")) {
     await putChannel(deps, { channel: "push", settings: { subject: config.vapidSubject } });
