@@ -2,12 +2,19 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Channel, type CompiledRules, compileRules, type DomainRule } from "@sendgate/core";
+import {
+  type Channel,
+  type CompiledRules,
+  compileRules,
+  type DomainRule,
+  type ReceiptIdFormat,
+} from "@sendgate/core";
 import type { ChannelAdapter, OutgoingMessage, SendOutcome } from "@sendgate/channels";
 import { type Database, execute, plans } from "@sendgate/db";
 import { errorFields, type Logger, sqlErrorOf } from "../log.ts";
 import { loadDomainRules } from "../services/domain-rules.ts";
 import { loadRuleSet } from "../services/rules.ts";
+import { applyReports } from "../services/sms-reports.ts";
 import { decide, persist, type StoredMessage, writeCounters } from "../services/transitions.ts";
 import { claimBatch } from "./claim.ts";
 import {
@@ -25,6 +32,16 @@ export interface ChannelPlan {
   /** Batches in flight at once (each claims, sends, applies). */
   workers: number;
   batchSize: number;
+  /** Whether the channel can send now (SMS: a provider has a bind up); claims wait otherwise. */
+  ready?: () => boolean;
+  /**
+   * Connections the remote allows for the whole cluster (SMS binds per provider): the dispatcher
+   * leases slots in the database at each heartbeat and tells the adapter how many it holds.
+   */
+  bindLeases?: {
+    providers: () => readonly { id: string; binds: number }[];
+    setBinds: (provider: string, binds: number) => void;
+  };
 }
 
 export interface DispatcherOptions {
@@ -40,10 +57,16 @@ export interface DispatcherOptions {
   /** How long an idle worker waits before looking again. */
   idleMs?: number;
   now?: () => number;
+  /** How an SMS provider renders message ids in its receipts (for `applyReports`). */
+  receiptIdFormat?: (provider: string) => ReceiptIdFormat;
 }
 
 const HEARTBEAT_MS = 5_000;
 const REFRESH_MS = 5_000;
+/** Reports applied per transaction. */
+const REPORT_BATCH = 500;
+/** A bind slot's lease, renewed at each heartbeat: a dead process's binds free up after it. */
+const BIND_LEASE_MS = 20_000;
 
 export interface RunningDispatcher {
   id: string;
@@ -135,6 +158,7 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
       affinities,
     });
     if (mine.length === 0) return 0;
+    if (channelPlan.ready && !channelPlan.ready()) return 0;
     const batch = await claimBatch(database, mine, {
       claimer: id,
       limit: channelPlan.batchSize,
@@ -234,10 +258,100 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
     }
   };
 
+  /**
+   * Delivery reports (SMS receipts, provider callbacks) applied as they are stored, by every
+   * dispatcher (they share the work with SKIP LOCKED): a report may come in through any process.
+   */
+  const reports = async () => {
+    let wait = idleMs;
+    while (!stopped) {
+      try {
+        await refreshRules();
+        const done = await applyReports(database, {
+          rules: rules!,
+          domainRules,
+          now: now(),
+          ...(options.receiptIdFormat ? { idFormat: options.receiptIdFormat } : {}),
+        }, REPORT_BATCH);
+        if (done.touched.length) plan = null;
+        if (done.applied + done.waiting >= REPORT_BATCH) {
+          wait = idleMs;
+          continue;
+        }
+      } catch (error) {
+        const state = sqlErrorOf(error)?.code;
+        if (state !== "40P01" && state !== "40001") {
+          logger.error(errorFields(error), "applying delivery reports failed");
+        }
+      }
+      await Promise.race([sleep(wait), stopping]);
+      wait = Math.min(wait * 2, 5 * idleMs);
+    }
+  };
+
+  /** Lease each provider's bind slots: an even share of what the provider allows, at most. */
+  const heldUntil = new Map<string, number>();
+  const leaseBinds = async (leases: NonNullable<ChannelPlan["bindLeases"]>, live: number) => {
+    const until = now() + BIND_LEASE_MS;
+    for (const provider of leases.providers()) {
+      try {
+        const held = await database.db.transaction(async (tx) => {
+          const rows = await execute<{ slot: number; holder: string; leaseUntil: string }>(
+            tx,
+            plans.lockBindSlots(provider.id),
+          );
+          const share = Math.ceil(provider.binds / Math.max(1, live));
+          const mine = rows.filter((r) => r.holder === id && r.slot < provider.binds)
+            .map((r) => r.slot);
+          const taken = new Set(
+            rows.filter((r) => r.holder !== id && new Date(r.leaseUntil).getTime() > now())
+              .map((r) => r.slot),
+          );
+          const keep = mine.slice(0, share);
+          for (let slot = 0; slot < provider.binds && keep.length < share; slot++) {
+            if (!taken.has(slot) && !keep.includes(slot)) keep.push(slot);
+          }
+          const release = rows.filter((r) => r.holder === id && !keep.includes(r.slot))
+            .map((r) => r.slot);
+          await execute(
+            tx,
+            plans.writeBindSlots(
+              provider.id,
+              id,
+              keep,
+              release,
+              new Date(until).toISOString(),
+            ),
+          );
+          return keep.length;
+        });
+        heldUntil.set(provider.id, until);
+        leases.setBinds(provider.id, held);
+      } catch (error) {
+        logger.error({ provider: provider.id, ...errorFields(error) }, "leasing SMS binds failed");
+        // Past the lease another process may hold the slots: close ours rather than exceed.
+        if ((heldUntil.get(provider.id) ?? 0) < now() + HEARTBEAT_MS) {
+          leases.setBinds(provider.id, 0);
+        }
+      }
+    }
+  };
+
   const housekeeping = async () => {
     while (!stopped) {
       try {
         await heartbeat();
+        const leasing = [...options.channels().values()].flatMap((p) =>
+          p.bindLeases ? [p.bindLeases] : []
+        );
+        if (leasing.length) {
+          const live = await execute<LiveSender>(
+            database,
+            plans.liveSenders(new Date(now() - SENDER_TIMEOUT_MS).toISOString()),
+          );
+          const smsSenders = live.filter((s) => s.id === id || s.channels.includes("sms")).length;
+          for (const leases of leasing) await leaseBinds(leases, Math.max(1, smsSenders));
+        }
         await expire();
         // A channel configured since the last look gets its workers.
         for (const [channel, p] of options.channels()) {
@@ -254,6 +368,7 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
   let signalStop: () => void = () => {};
   const stopping = new Promise<void>((resolve) => (signalStop = resolve));
   const keeper = housekeeping();
+  const applier = reports();
 
   return {
     id,
@@ -261,7 +376,9 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
       stopped = true;
       signalStop();
       await keeper;
+      await applier;
       await Promise.all(loops);
+      await execute(database, plans.releaseBindSlots(id)).catch(() => {});
       await execute(database, plans.forgetSender(id)).catch(() => {});
     },
   };
