@@ -54,6 +54,7 @@ CREATE TABLE "sms_reports" (
 );
 --> statement-breakpoint
 DROP INDEX "messages_provider_id_idx";--> statement-breakpoint
+ALTER TABLE "senders" ADD COLUMN "down" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "sms_callbacks_signature_idx" ON "sms_callbacks" USING btree ("provider","signature") WHERE outcome = 'accepted';--> statement-breakpoint
 CREATE INDEX "sms_callbacks_received_idx" ON "sms_callbacks" USING btree ("received_at");--> statement-breakpoint
 CREATE INDEX "sms_inbound_received_idx" ON "sms_inbound" USING btree ("received_at");--> statement-breakpoint

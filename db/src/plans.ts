@@ -530,17 +530,25 @@ export const expiredWaiting = (now: string, limit: number): SQL =>
 
 /** This dispatcher is alive (and what it serves). */
 export const heartbeat = (
-  sender: { id: string; hostname: string; pid: number; affinities: string[]; channels: string[] },
+  sender: {
+    id: string;
+    hostname: string;
+    pid: number;
+    affinities: string[];
+    channels: string[];
+    down?: Record<string, string>;
+  },
   at: string,
 ): SQL =>
-  sql`insert into senders (id, hostname, pid, affinities, channels, started_at, heartbeat_at)
+  sql`insert into senders (id, hostname, pid, affinities, channels, down, started_at, heartbeat_at)
       values (${sender.id}, ${sender.hostname}, ${sender.pid}, ${json(sender.affinities)}::jsonb,
-        ${json(sender.channels)}::jsonb, ${at}::timestamptz, ${at}::timestamptz)
+        ${json(sender.channels)}::jsonb, ${json(sender.down ?? {})}::jsonb, ${at}::timestamptz,
+        ${at}::timestamptz)
       on conflict (id) do update set heartbeat_at = excluded.heartbeat_at,
-        affinities = excluded.affinities, channels = excluded.channels`;
+        affinities = excluded.affinities, channels = excluded.channels, down = excluded.down`;
 
 export const liveSenders = (since: string): SQL =>
-  sql`select id, affinities, channels, heartbeat_at as "heartbeatAt" from senders
+  sql`select id, affinities, channels, down, heartbeat_at as "heartbeatAt" from senders
       where heartbeat_at > ${since}::timestamptz`;
 
 export const forgetSender = (id: string): SQL => sql`delete from senders where id = ${id}`;

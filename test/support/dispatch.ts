@@ -64,6 +64,8 @@ export function dispatcher(
     batchSize?: number;
     workers?: number;
     leaseMs?: number;
+    /** Since when every channel cannot send (a provider down), or null. */
+    down?: () => number | null;
   } = {},
 ) {
   const channels = new Map<Channel, ChannelPlan>(
@@ -71,6 +73,7 @@ export function dispatcher(
       adapter: a,
       workers: options.workers ?? 2,
       batchSize: options.batchSize ?? 50,
+      ...(options.down ? { down: options.down } : {}),
     }]),
   );
   return startDispatcher({

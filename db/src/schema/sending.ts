@@ -41,6 +41,8 @@ export const senders = pgTable("senders", {
   affinities: jsonb("affinities").notNull().default([]),
   /** Channels configured in this process. */
   channels: jsonb("channels").notNull().default([]),
+  /** Channels configured but unable to send, with since when: `{ "sms": "<ISO>" }`. */
+  down: jsonb("down").notNull().default({}),
   startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
   heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
 });

@@ -32,8 +32,11 @@ export interface ChannelPlan {
   /** Batches in flight at once (each claims, sends, applies). */
   workers: number;
   batchSize: number;
-  /** Whether the channel can send now (SMS: a provider has a bind up); claims wait otherwise. */
-  ready?: () => boolean;
+  /**
+   * Since when the channel cannot send (SMS: no provider has a bind up), or null when it can:
+   * its deliveries wait, saying so, instead of claiming messages that would fail.
+   */
+  down?: () => number | null;
   /**
    * Connections the remote allows for the whole cluster (SMS binds per provider): the dispatcher
    * leases slots in the database at each heartbeat and tells the adapter how many it holds.
@@ -105,6 +108,16 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
     rulesAt = now();
   };
 
+  /** Channels configured here that cannot send, with since when. */
+  const down = (): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [channel, p] of options.channels()) {
+      const since = p.down?.();
+      if (since != null) out[channel] = new Date(since).toISOString();
+    }
+    return out;
+  };
+
   const heartbeat = async () => {
     await execute(
       database,
@@ -114,6 +127,7 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
         pid: process.pid,
         affinities: [...affinities],
         channels: [...options.channels().keys()],
+        down: down(),
       }, new Date(now()).toISOString()),
     );
   };
@@ -130,7 +144,12 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
         ),
       ]);
       // This process counts as live from its first tick, before its heartbeat lands.
-      const self = { id, channels: [...options.channels().keys()], affinities: [...affinities] };
+      const self = {
+        id,
+        channels: [...options.channels().keys()],
+        affinities: [...affinities],
+        down: down(),
+      };
       return eligibility(running, [...senders.filter((s) => s.id !== id), self], now(), maxRunning);
     })();
     plan = { at: now(), value };
@@ -158,7 +177,7 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
       affinities,
     });
     if (mine.length === 0) return 0;
-    if (channelPlan.ready && !channelPlan.ready()) return 0;
+    if (channelPlan.down?.() != null) return 0;
     const batch = await claimBatch(database, mine, {
       claimer: id,
       limit: channelPlan.batchSize,

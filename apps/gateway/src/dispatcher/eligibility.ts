@@ -12,7 +12,9 @@ export type WaitReason =
   | { kind: "sendingWindow"; until: string | null }
   | { kind: "channelNotConfigured"; channel: Channel }
   | { kind: "noSenderForAffinity"; affinity: string }
-  | { kind: "concurrencyLimit"; limit: number; ahead: number };
+  | { kind: "concurrencyLimit"; limit: number; ahead: number }
+  /** Every sender of the channel has its remote down (SMS: no provider bound) since `since`. */
+  | { kind: "providerDown"; channel: Channel; since: string };
 
 /** A dispatcher silent for this long is taken for dead (its claims return after their lease). */
 export const SENDER_TIMEOUT_MS = 15_000;
@@ -21,6 +23,8 @@ export interface LiveSender {
   id: string;
   channels: readonly string[];
   affinities: readonly string[];
+  /** Channels configured but unable to send (SMS: no provider bound), with since when (ISO). */
+  down?: Readonly<Record<string, string>> | null;
 }
 
 export interface Eligibility {
@@ -74,6 +78,12 @@ export function eligibility(
           ? { kind: "noSenderForAffinity", affinity: d.affinity }
           : { kind: "channelNotConfigured", channel: d.channel },
       );
+      continue;
+    }
+    const able = senders.filter((s) => serves(s, d));
+    if (able.every((s) => s.down?.[d.channel])) {
+      const since = able.map((s) => s.down![d.channel]!).sort()[0]!;
+      waiting.set(d.id, { kind: "providerDown", channel: d.channel, since });
       continue;
     }
     ready.push(d);

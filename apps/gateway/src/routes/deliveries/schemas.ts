@@ -172,7 +172,8 @@ export const Delivery = z.object({
     description:
       "Why pending messages wait, each reason with its count and what lifts it: `scheduled` (until), " +
       "`sendingWindow` (until), `paused` (since, reason), `concurrencyLimit` (limit, ahead), " +
-      "`noSenderForAffinity` (affinity), `channelNotConfigured` (channel), `retryScheduled` (nextAt), " +
+      "`noSenderForAffinity` (affinity), `channelNotConfigured` (channel), `providerDown` (channel, " +
+      "since: no SMS provider has a bind up), `retryScheduled` (nextAt), " +
       "`domainSuspended` (domain, until, errorRate, results), `domainRateLimit` (domain, until)",
   }),
   counts: z.object({
