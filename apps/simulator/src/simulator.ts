@@ -3,7 +3,7 @@ import { SimulatorContext } from "./context.ts";
 import { createControlApp, type RunningServer } from "./control.ts";
 import type { Scenario } from "./scenario.ts";
 import { startSmtpServer } from "./smtp/server.ts";
-import { startSmsc } from "./smpp/server.ts";
+import { type RunningSmsc, startSmsc } from "./smpp/server.ts";
 import { registerPushControl, startPushService } from "./push/server.ts";
 
 export interface SimulatorOptions {
@@ -21,6 +21,8 @@ export interface RunningSimulator {
   ctx: SimulatorContext;
   /** Every server's URLs by name (`smtp`, `smpp`, `push`), and the control API's. */
   urls: Record<string, string[]> & { control: string[] };
+  /** The SMSC, when started: its binds and protocol errors, for tests. */
+  smsc: RunningSmsc | null;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startSimulator(
   const control = createControlApp(ctx);
   const running: RunningServer[] = [];
   const urls: Record<string, string[]> = {};
+  let smscServer: RunningSmsc | null = null;
   if (options.smtpPort !== null) {
     const smtp = await startSmtpServer(ctx, { host, port: options.smtpPort ?? 0 });
     running.push(smtp);
@@ -43,6 +46,7 @@ export async function startSimulator(
     const smsc = await startSmsc(ctx, { host, port: options.smppPort ?? 0 });
     running.push(smsc);
     urls.smpp = smsc.urls;
+    smscServer = smsc;
   }
   if (options.pushPort !== null) {
     const push = await startPushService(ctx, {
@@ -63,6 +67,7 @@ export async function startSimulator(
   return {
     ctx,
     urls: { ...urls, control: [`http://${host}:${port}`] },
+    smsc: smscServer,
     async close() {
       ctx.close();
       await Promise.all(running.map((r) => r.close()));
