@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
@@ -181,9 +182,13 @@ export function createApp(options: AppOptions): App {
     "/v1/*",
     (c, next) => (STREAMED.has(c.req.path) ? next() : limitBody(c, next)),
   );
-  app.use("/v1/*", auth.middleware);
+  // Provider callbacks carry no API key (so no per-key rate limit either): each is signed with
+  // its provider's secret, which their route checks.
+  const keyed = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) =>
+    c.req.path.startsWith("/v1/callbacks/") ? next() : mw(c, next);
+  app.use("/v1/*", keyed(auth.middleware));
   const rl = options.rateLimit ?? { perSecond: 100, burst: 200 };
-  app.use("/v1/*", rateLimit(rl.perSecond, rl.burst));
+  app.use("/v1/*", keyed(rateLimit(rl.perSecond, rl.burst)));
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -1,50 +1,24 @@
-import { Buffer } from "node:buffer";
-import { createHmac, timingSafeEqual } from "node:crypto";
+// The signing scheme is shared with the gateway, which checks what this signs: one piece of wire
+// code for both sides. By path until the package's index exports it.
+import {
+  type CallbackBody,
+  signatureHeader,
+  signCallback,
+  timestampHeader,
+} from "../../../../packages/channels/src/sms/callback-signature.ts";
 
 /**
- * Delivery receipts as HTTP callbacks, the way HTTP SMS providers send them. Signing scheme:
- *
- *   X-Sendgate-Timestamp: <unix seconds>
- *   X-Sendgate-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
- *
- * The timestamp is inside the signed bytes, so a captured callback cannot be replayed later with
- * a fresh timestamp; the receiver rejects timestamps outside a tolerance (5 minutes by default)
- * and compares signatures in constant time.
+ * Delivery receipts as HTTP callbacks, the way HTTP SMS providers send them, signed as
+ * `callback-signature.ts` says (`X-Sendgate-Timestamp`, `X-Sendgate-Signature: sha256=<hex
+ * HMAC-SHA256(secret, "<timestamp>.<raw body>")>`).
  */
-export const signatureHeader = "x-sendgate-signature";
-export const timestampHeader = "x-sendgate-timestamp";
-
-export interface CallbackBody {
-  messageId: string;
-  stat: string;
-  err: string;
-  /** ISO 8601. */
-  doneDate: string;
-  submitDate: string;
-  text?: string;
-  /** The gateway's user_message_reference from the submit_sm, when it set one. */
-  reference?: number;
-}
-
-export function signCallback(secret: string, timestamp: string, rawBody: string): string {
-  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${rawBody}`).digest("hex")}`;
-}
-
-/** Checks a callback's signature and freshness. `now` in milliseconds (tests pass their own). */
-export function verifyCallback(
-  secret: string,
-  headers: { signature?: string | null; timestamp?: string | null },
-  rawBody: string,
-  options: { now?: number; toleranceSeconds?: number } = {},
-): boolean {
-  const { signature, timestamp } = headers;
-  if (!signature || !timestamp || !/^\d{1,12}$/u.test(timestamp)) return false;
-  const age = Math.abs((options.now ?? Date.now()) / 1000 - Number(timestamp));
-  if (age > (options.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(signCallback(secret, timestamp, rawBody));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
-}
+export {
+  type CallbackBody,
+  signatureHeader,
+  signCallback,
+  timestampHeader,
+  verifyCallback,
+} from "../../../../packages/channels/src/sms/callback-signature.ts";
 
 export type CallbackAttempt = { ok: true; status: number } | {
   ok: false;
