@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
+import fc from "fast-check";
 import { connect, type PDU } from "smpp";
 import { beforeAll, expect, it } from "vitest";
 import { compileRules } from "@sendgate/core";
@@ -278,6 +279,54 @@ describeBackends("sms callbacks", (s) => {
       expect((await lastCallback()).outcome).toBe("unsupportedMediaType");
     }
     expect(await reports("m-1")).toEqual([]);
+  });
+
+  it("stores the same report from JSON and from a form, whatever the id and the stat's spelling", async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.stringMatching(/^[\x21-\x7e]{1,40}$/u),
+        fc.constantFrom("DELIVRD", "delivered", "Undeliv", "EXPIRED", "rejected", "enroute"),
+        fc.option(fc.stringMatching(/^\d{1,3}$/u), { nil: undefined }),
+        async (id, stat, err) => {
+          const results = [];
+          for (const form of [false, true]) {
+            const messageId = `p${n++}-${id}`;
+            const report = { messageId, stat, ...(err !== undefined ? { err } : {}) };
+            const res = form
+              ? await post(new URLSearchParams(report).toString(), {
+                type: "application/x-www-form-urlencoded",
+              })
+              : await post(json(report));
+            expect(res.status).toBe(200);
+            results.push((await reports(messageId)).map(({ stat, err }) => ({ stat, err })));
+          }
+          expect(results[1]).toEqual(results[0]);
+          expect(results[0]).toHaveLength(1);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it("answers any signed body with 200, 400 or 415, never a server error", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }),
+          fc.json().map((j) => new TextEncoder().encode(j)),
+          fc.string({ unit: "binary", maxLength: 100 }).map((t) =>
+            new TextEncoder().encode(json({ messageId: t, stat: "DELIVRD", text: t }))
+          ),
+        ),
+        fc.constantFrom("application/json", "application/x-www-form-urlencoded", "text/csv"),
+        async (body, type) => {
+          const res = await post(body, { type });
+          expect([200, 400, 415], new TextDecoder().decode(body)).toContain(res.status);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("refuses a body over 256 KiB with 413, unread past the limit, and records it", async () => {

@@ -102,7 +102,7 @@ export const CallbackReport = z.object({
   messageId: numberAsText(
     z.string({ error: "required: the provider's message id" }).min(1).max(64)
       .superRefine(noDirt("token")),
-  ),
+  ).describe("The provider's message id (hex or decimal, leading zeros or not)"),
   stat: z.string({ error: "required: DELIVRD, UNDELIV, EXPIRED …" }).transform((word, ctx) => {
     const stat = canonicalStat(word);
     if (!stat) {
@@ -113,17 +113,18 @@ export const CallbackReport = z.object({
       return z.NEVER;
     }
     return stat;
-  }),
+  }).describe("DELIVRD, UNDELIV, EXPIRED, REJECTD … (any case; DELIVERED … too)"),
   err: numberAsText(
     z.string().max(10).regex(/^[A-Za-z0-9_-]*$/, "letters, digits, - and _"),
-  ).transform((err) => (/^\d{1,2}$/u.test(err) ? err.padStart(3, "0") : err)).nullish(),
-  doneDate: reportDate.nullish(),
-  submitDate: reportDate.nullish(),
+  ).transform((err) => (/^\d{1,2}$/u.test(err) ? err.padStart(3, "0") : err)).nullish()
+    .describe("Network error code (default 000)"),
+  doneDate: reportDate.nullish().describe("ISO 8601 with an offset, or YYMMDDhhmm[ss] UTC"),
+  submitDate: reportDate.nullish().describe("ISO 8601 with an offset, or YYMMDDhhmm[ss] UTC"),
   text: z.string().max(255).superRefine(noDirt("text")).nullish(),
   reference: z.preprocess(
     (v) => (typeof v === "string" && /^\d{1,5}$/u.test(v) ? Number(v) : v),
     z.number().int().min(0).max(65_535),
-  ).nullish(),
+  ).nullish().describe("The submit_sm's user_message_reference"),
 }).strict();
 export type CallbackReport = z.output<typeof CallbackReport>;
 
