@@ -63,10 +63,15 @@ describeBackends("dispatcher", (s) => {
       "template1@example.com",
     ]);
     start(s().database, [channel]);
-    const done = await until(
+    // What the channel had seen is read before the counters: read after, a batch sent while the
+    // counters were being fetched would pass for decided with the counters of before.
+    const { d: done } = await until(
       "every message decided",
-      () => get(key, id),
-      (d) => (d.counts.byStatus.prepared ?? 0) === 0 && channel.seen.length >= 8,
+      async () => {
+        const seen = channel.seen.length;
+        return { seen, d: await get(key, id) };
+      },
+      ({ seen, d }) => (d.counts.byStatus.prepared ?? 0) === 0 && seen >= 8,
     );
     expect(done.counts.byStatus).toMatchObject({ sent: 2, failed: 2, pending: 4 });
     expect(done.counts.byReason).toEqual({ 1: 1, 21: 1 });

@@ -6,7 +6,7 @@ import { execute, type NewReportRow, plans, smsCallbacks, smsProviders } from "@
 import {
   CALLBACK_TOLERANCE_SECONDS,
   checkCallback,
-} from "../../../../packages/channels/src/sms/callback-signature.ts";
+} from "@sendgate/channels";
 import type { AppDeps } from "../deps.ts";
 import { fieldErrors } from "../errors.ts";
 import type { FieldProblem } from "./errors.ts";

@@ -76,12 +76,26 @@ export interface Decision {
   changed: boolean;
 }
 
+/** JSON with object keys sorted (as JSON.stringify, undefined members left out). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(
+          Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
+        : v,
+  );
+}
+
 /** The core's decision for one event of one message (nothing stored yet). */
 export function decide(row: StoredMessage, event: MessageEvent): Decision {
   const before = stateOf(row);
   const { state, effects } = apply(before, event);
-  // A duplicate or late report may leave the state as it was: nothing to store then.
-  const changed = state !== before && JSON.stringify(state) !== JSON.stringify(before);
+  // A duplicate or late report may leave the state as it was: nothing to store then. Compared
+  // by value with sorted keys: a state read back from jsonb has its keys in another order.
+  const changed = state !== before && canonicalJson(state) !== canonicalJson(before);
   return { row, event, state, effects, changed };
 }
 

@@ -5,7 +5,7 @@ import {
   signatureHeader,
   signCallback,
   timestampHeader,
-} from "../../../../packages/channels/src/sms/callback-signature.ts";
+} from "@sendgate/channels";
 
 /**
  * Delivery receipts as HTTP callbacks, the way HTTP SMS providers send them, signed as
@@ -18,7 +18,7 @@ export {
   signCallback,
   timestampHeader,
   verifyCallback,
-} from "../../../../packages/channels/src/sms/callback-signature.ts";
+} from "@sendgate/channels";
 
 export type CallbackAttempt = { ok: true; status: number } | {
   ok: false;

@@ -12,7 +12,7 @@ import {
 import {
   signatureHeader,
   timestampHeader,
-} from "../../../../../packages/channels/src/sms/callback-signature.ts";
+} from "@sendgate/channels";
 import { defineRoute, Problem } from "../common.ts";
 
 /**
