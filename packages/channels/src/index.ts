@@ -28,3 +28,13 @@ export { generateVapidKeys } from "./push/keys.ts";
 export * from "./sms/codec.ts";
 export * from "./sms/concat.ts";
 export * from "./sms/receipt.ts";
+export { encodeGsm7, encodeUcs2 } from "./sms/text.ts";
+export {
+  type LongMessageMode,
+  MAX_PARTS,
+  type Segmentation,
+  type SegmentOptions,
+  segmentText,
+  type SubmitPart,
+} from "./sms/segments.ts";
+export * from "./sms/callback-signature.ts";

@@ -118,11 +118,14 @@ export interface ParsedReceipt {
   text?: string;
   /** message_state TLV when present. */
   messageState?: number;
+  /** network_error_code TLV when present: [network type (3 GSM), error code]. */
+  networkError?: [number, number];
 }
 
 export interface ReceiptTlvs {
   receipted_message_id?: string;
   message_state?: number;
+  network_error_code?: [number, number];
 }
 
 const keyPattern = /(?:^|[\s,;])(id|sub|dlvrd|submit[ _]?date|done[ _]?date|stat|err|text)\s*:/giu;
@@ -198,10 +201,13 @@ export function parseReceipt(
     const v = fields.get(key);
     return v ? parseReceiptDate(v) : undefined;
   };
+  // The text's err is what qualification rules are written against (`SR <provider> <stat>
+  // <err>`); the network_error_code TLV stands in for it only when the text has none.
+  const network = tlvs.network_error_code;
   const result: ParsedReceipt = {
     id,
     stat,
-    err: fields.get("err") || "000",
+    err: fields.get("err") || (network ? three(network[1]) : "000"),
     final: !intermediate.has(stat),
   };
   if (tlvId && textId && textId !== tlvId) result.textId = textId;
@@ -215,6 +221,7 @@ export function parseReceipt(
   if (doneDate) result.doneDate = doneDate;
   if (fields.has("text")) result.text = fields.get("text");
   if (tlvs.message_state !== undefined) result.messageState = tlvs.message_state;
+  if (network) result.networkError = network;
   return result;
 }
 

@@ -1,4 +1,5 @@
-// The smpp package (0.5.1) ships no types: the part of its API the simulator and its tests use.
+// The smpp package (0.5.1) ships no types: the part of its API the simulator, the tests of the
+// direct codec (it is their independent reference) and the client bench use.
 declare module "smpp" {
   import type { EventEmitter } from "node:events";
   import type { Server as NetServer, Socket } from "node:net";
@@ -58,5 +59,10 @@ declare module "smpp" {
   ): Session;
 
   export const errors: Record<string, number>;
+  /** GSM 03.38 (unpacked septets); `shift` 0 is the default alphabet. */
+  export const gsmCoder: {
+    encode(text: string, shift: number): Buffer;
+    decode(bytes: Buffer, shift: number): string;
+  };
   export const consts: Record<string, Record<string, number>>;
 }
