@@ -5,6 +5,7 @@ import { registerDomainRuleRoutes } from "./domain-rules/index.ts";
 import { registerKeyRoutes } from "./keys/index.ts";
 import { registerQualificationRoutes } from "./qualification/index.ts";
 import { registerSmsRoutes } from "./sms/index.ts";
+import { registerSmsCallbackRoutes } from "./sms/callbacks.ts";
 import { registerQuarantineRoutes } from "./quarantine/index.ts";
 import { registerSuppressionRoutes } from "./suppressions/index.ts";
 
@@ -18,4 +19,5 @@ export function registerRoutes(app: App, deps: AppDeps): void {
   registerKeyRoutes(app, deps);
   registerChannelRoutes(app, deps);
   registerSmsRoutes(app, deps);
+  registerSmsCallbackRoutes(app, deps);
 }
