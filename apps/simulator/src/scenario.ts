@@ -59,6 +59,8 @@ export const Scenario = z.object({
     throughputPerBind: z.number().min(0).default(0),
     /** How message ids look: real SMSCs differ (hex or decimal). */
     idFormat: z.enum(["hex", "decimal"]).default("hex"),
+    /** How receipts render that id: `same`, or decimal / upper-case hex with leading zeros. */
+    receiptIdFormat: z.enum(["same", "decimal", "hex"]).default("same"),
     /** Receipts as deliver_sm on the bind (smpp) or as an HMAC-signed HTTP callback. */
     receipts: z.discriminatedUnion("mode", [
       z.object({ mode: z.literal("smpp") }).strict(),

@@ -241,6 +241,16 @@ export async function startSmsc(
     const n = idBase + ++idCounter;
     return ctx.scenario.sms.idFormat === "hex" ? n.toString(16) : String(n);
   };
+  /**
+   * The id as receipts name it: as the submit_sm_resp gave it, or in the other base (SMSCs that
+   * answer hex and report decimal, Kannel's msg-id-type), with leading zeros when asked.
+   */
+  const receiptId = (id: string) => {
+    const format = ctx.scenario.sms.receiptIdFormat;
+    if (format === "same") return id;
+    const n = ctx.scenario.sms.idFormat === "hex" ? BigInt(`0x${id}`) : BigInt(id);
+    return format === "decimal" ? `00${n.toString(10)}` : `00${n.toString(16).toUpperCase()}`;
+  };
   const fault = () => activeFault(ctx.scenario.sms.faults, ctx.scheduler.elapsed());
 
   const server = createServer({}, (session) => onSession(session));
@@ -726,7 +736,7 @@ export async function startSmsc(
 
   function receiptText(job: ReceiptJob): string {
     return formatReceipt({
-      id: job.message.entry.id,
+      id: receiptId(job.message.entry.id),
       sub: 1,
       dlvrd: job.stat === "DELIVRD" ? 1 : 0,
       submitDate: job.message.receivedAt,
@@ -787,7 +797,7 @@ export async function startSmsc(
       // 0x04 SMSC delivery receipt; 0x20 intermediate delivery notification (SMPP 3.4 §5.2.12).
       esmClass: job.final ? 0x04 : 0x20,
       text: receiptText(job),
-      receiptedMessageId: m.entry.id,
+      receiptedMessageId: receiptId(m.entry.id),
       messageState: messageState[job.stat],
     };
     // network_error_code: GSM (3) and the error, for undeliverable messages.
@@ -805,7 +815,7 @@ export async function startSmsc(
     if (closed) return;
     const m = job.message;
     const body: CallbackBody = {
-      messageId: m.entry.id,
+      messageId: receiptId(m.entry.id),
       stat: job.stat,
       err: job.err,
       doneDate: job.doneDate.toISOString(),
