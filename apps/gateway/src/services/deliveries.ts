@@ -538,6 +538,7 @@ const messageView = (m: typeof messages.$inferSelect) => ({
   attempt: m.attempt,
   nextAttemptAt: iso(m.nextAttemptAt),
   providerMessageId: m.providerMessageId,
+  provider: m.provider,
   createdAt: m.createdAt.toISOString(),
   updatedAt: m.updatedAt.toISOString(),
 });
@@ -585,6 +586,7 @@ export async function getMessage(deps: AppDeps, who: Principal, id: string) {
       failureType: e.failureType,
       reason: e.reason,
       text: e.text,
+      detail: e.detail ?? null,
     })),
   };
 }

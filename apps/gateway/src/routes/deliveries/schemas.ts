@@ -253,7 +253,10 @@ export const Message = z.object({
   reason: z.number().int().nullable(),
   attempt: z.number().int(),
   nextAttemptAt: z.string().nullable(),
-  providerMessageId: z.string().nullable(),
+  providerMessageId: z.string().nullable().openapi({
+    description: "The SMS provider's id (canonical: lower case, no leading zeros)",
+  }),
+  provider: z.string().nullable().openapi({ description: "The SMS provider that took it" }),
   createdAt: z.string(),
   updatedAt: z.string(),
 }).openapi("Message");
@@ -265,6 +268,9 @@ export const MessageEvent = z.object({
   failureType: z.string().nullable(),
   reason: z.number().int().nullable(),
   text: z.string().nullable(),
+  detail: z.unknown().openapi({
+    description: "What decided it (rule, retry kind) and, for SMS, the provider that carried it",
+  }),
 }).openapi("MessageEvent");
 
 export const StatusFilter = z.enum(messageStatuses as [string, ...string[]]).optional();
