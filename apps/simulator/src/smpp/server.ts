@@ -137,6 +137,11 @@ interface Message {
   destination: Address;
   receivedAt: Date;
   registeredDelivery: number;
+  /**
+   * The id its receipts name: the part that asked for one (gateways ask on one part of a long
+   * message, usually the last), else the first part's.
+   */
+  receiptId?: string;
   reference?: number;
   /** Part texts by segment number (a single message has one). */
   texts: string[];
@@ -644,6 +649,10 @@ export async function startSmsc(
     }
 
     answer(bind, sm.sequence, message, id, part?.seq ?? 1);
+    if (sm.registeredDelivery & 0x03 && message.receiptId === undefined) {
+      message.receiptId = id;
+      message.registeredDelivery = sm.registeredDelivery;
+    }
     if (part && assembly) {
       if (!assembly.partIds[part.seq - 1]) assembly.received++;
       assembly.partIds[part.seq - 1] = id;
@@ -654,6 +663,7 @@ export async function startSmsc(
     } else {
       message.texts[0] = text;
     }
+    message.entry.extra!.text = message.texts.join("");
     scheduleReceipts(message);
   }
 
@@ -736,7 +746,7 @@ export async function startSmsc(
 
   function receiptText(job: ReceiptJob): string {
     return formatReceipt({
-      id: receiptId(job.message.entry.id),
+      id: receiptId(job.message.receiptId ?? job.message.entry.id),
       sub: 1,
       dlvrd: job.stat === "DELIVRD" ? 1 : 0,
       submitDate: job.message.receivedAt,
@@ -797,7 +807,7 @@ export async function startSmsc(
       // 0x04 SMSC delivery receipt; 0x20 intermediate delivery notification (SMPP 3.4 §5.2.12).
       esmClass: job.final ? 0x04 : 0x20,
       text: receiptText(job),
-      receiptedMessageId: receiptId(m.entry.id),
+      receiptedMessageId: receiptId(m.receiptId ?? m.entry.id),
       messageState: messageState[job.stat],
     };
     // network_error_code: GSM (3) and the error, for undeliverable messages.
@@ -815,7 +825,7 @@ export async function startSmsc(
     if (closed) return;
     const m = job.message;
     const body: CallbackBody = {
-      messageId: receiptId(m.entry.id),
+      messageId: receiptId(m.receiptId ?? m.entry.id),
       stat: job.stat,
       err: job.err,
       doneDate: job.doneDate.toISOString(),
