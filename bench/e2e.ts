@@ -7,7 +7,7 @@
 // pre-encrypted bodies for push): the ratio holds on this noisy machine where absolute numbers do
 // not. The simulator runs in a child process; intake is done before the clock starts.
 //
-//   npx tsx bench/e2e.ts [--messages 20000] [--backends postgres,pglite] [--channels email,push]
+//   npx tsx bench/e2e.ts [--messages 20000] [--backends postgres,pglite] [--channels email,push,sms]
 //   npx tsx bench/e2e.ts --queued 1000000     # RSS while a million messages wait
 //
 // PostgreSQL needs DATABASE_URL (a scratch database is created and dropped). Peak RSS is this
@@ -22,7 +22,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
 import { createTransport } from "nodemailer";
 import webpush from "web-push";
-import { parseAllowList } from "@sendgate/channels";
+import { Buffer } from "node:buffer";
+import { connect, type PDU } from "smpp";
+import { parseAllowList, type SmsChannel } from "@sendgate/channels";
 import { createApp } from "@sendgate/gateway";
 import { defaultScenario, parseScenario, startSimulator } from "@sendgate/simulator";
 import { createChannelRegistry } from "../apps/gateway/src/dispatcher/channels.ts";
@@ -32,15 +34,19 @@ import { createKey } from "../apps/gateway/src/services/keys.ts";
 import { syncShippedRules } from "../apps/gateway/src/services/rules.ts";
 import { scratchDatabase } from "../test/support/scratch-database.ts";
 
-type Ready = { smtp: string; push: string; control: string };
+type Ready = { smtp: string; push: string; smpp: string; control: string };
 type Subscription = { endpoint: string; keys: { p256dh: string; auth: string } };
 
 if (process.argv.includes("--serve")) {
-  const parsed = parseScenario({ email: { mix: { accept: 1 } }, push: { mix: { accept: 1 } } });
+  const parsed = parseScenario({
+    email: { mix: { accept: 1 } },
+    push: { mix: { accept: 1 } },
+    sms: { mix: { delivered: 1 }, asyncDelay: { minMs: 50, maxMs: 500 } },
+  });
   const sim = await startSimulator(parsed.ok ? parsed.scenario : defaultScenario(), {
     controlPort: 0,
     smtpPort: 0,
-    smppPort: null,
+    smppPort: 0,
     pushPort: 0,
     pushTlsPort: 0,
   });
@@ -54,6 +60,7 @@ if (process.argv.includes("--serve")) {
   process.send!({
     smtp: sim.urls.smtp![0]!,
     push: sim.urls.push![0]!,
+    smpp: sim.urls.smpp![0]!,
     control: sim.urls.control[0]!,
   });
 } else {
@@ -61,7 +68,7 @@ if (process.argv.includes("--serve")) {
     options: {
       messages: { type: "string", default: "20000" },
       backends: { type: "string", default: "postgres,pglite" },
-      channels: { type: "string", default: "email,push" },
+      channels: { type: "string", default: "email,push,sms" },
       queued: { type: "string" },
     },
   });
@@ -91,7 +98,8 @@ if (process.argv.includes("--serve")) {
       "| channel | database | messages/s pending → final | raw simulator messages/s | ratio | claim → sent p50 / p99 ms | peak RSS MiB |",
     );
     console.log("|---|---|---|---|---|---|---|");
-    for (const channel of values.channels.split(",") as ("email" | "push")[]) {
+    const channels = values.channels.split(",") as ("email" | "push" | "sms")[];
+    for (const channel of channels.filter((c) => c !== "sms") as ("email" | "push")[]) {
       for (const backend of values.backends.split(",") as ("postgres" | "pglite")[]) {
         const raw = channel === "email" ? await rawEmail(N) : await rawPush(N);
         peakRss = process.memoryUsage().rss;
@@ -104,7 +112,151 @@ if (process.argv.includes("--serve")) {
       }
     }
   }
+  if (!values.queued && values.channels.split(",").includes("sms")) {
+    console.log("");
+    console.log(
+      "| channel | database | SMS/s pending → taken into account | SMS/s pending → received on mobile | raw SMSC submit_sm/s (smpp package, window 100) | ratio (received) | claim → taken p50 / p99 ms | claim → received p50 / p99 ms | window use (max in flight / window) |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    for (const backend of values.backends.split(",") as ("postgres" | "pglite")[]) {
+      const raw = await rawSms(N);
+      const row = await smsGateway(backend, N);
+      console.log(
+        `| sms | ${backend} | ${Math.round(row.takenRate)} | ${Math.round(row.receivedRate)} | ${
+          Math.round(raw)
+        } | ${(row.receivedRate / raw).toFixed(2)} | ${row.taken.p50.toFixed(0)} / ${
+          row.taken.p99.toFixed(0)
+        } | ${row.received.p50.toFixed(0)} / ${row.received.p99.toFixed(0)} | ${row.window} |`,
+      );
+    }
+  }
   child.send("close");
+
+  /** The smpp package's client on one transceiver bind, window 100, receipts acknowledged. */
+  async function rawSms(total: number): Promise<number> {
+    const { hostname, port } = new URL(ready.smpp);
+    const session = connect({ host: hostname, port: Number(port) });
+    session.on("error", () => {});
+    await new Promise<void>((resolve) => session.once("connect", () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      session.bind_transceiver(
+        { system_id: "sendgate", password: "secret" },
+        (pdu: PDU) => (pdu.command_status === 0 ? resolve() : reject(new Error("bind"))),
+      )
+    );
+    session.on("deliver_sm", (pdu: PDU) => session.send(pdu.response()));
+    const text = Buffer.from("Your code is 123456", "latin1");
+    let sent = 0;
+    let answered = 0;
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      const one = () => {
+        const n = sent++;
+        session.submit_sm({
+          destination_addr: `+4471${String(n).padStart(8, "0")}`,
+          source_addr: "Bench",
+          source_addr_ton: 5,
+          data_coding: 0,
+          short_message: text,
+          registered_delivery: 1,
+        }, () => {
+          answered++;
+          if (sent < total) one();
+          else if (answered === total) resolve();
+        });
+      };
+      for (let i = 0; i < Math.min(100, total); i++) one();
+    });
+    const seconds = (performance.now() - started) / 1000;
+    await sleep(1_000); // the receipts' tail, acknowledged, before the next row
+    await new Promise<void>((resolve) => session.close(() => resolve()));
+    return total / seconds;
+  }
+
+  /** The gateway's SMS channel: pending → taken into account → received on mobile. */
+  async function smsGateway(backend: "postgres" | "pglite", total: number) {
+    const { database, drop, call, allow } = await setup(backend);
+    try {
+      const { hostname, port } = new URL(ready.smpp);
+      await call("PUT", "/v1/sms/providers/bench", {
+        host: hostname,
+        port: Number(port),
+        systemId: "sendgate",
+        password: "secret",
+        binds: 2,
+        window: 100,
+      });
+      const id = (await call("POST", "/v1/deliveries", {
+        channel: "sms",
+        content: { sender: "Bench", text: "Your code is 123456" },
+      })).id as string;
+      for (let i = 0; i < total; i += 10_000) {
+        await call("POST", `/v1/deliveries/${id}/parts`, {
+          recipients: Array.from({ length: Math.min(10_000, total - i) }, (_, k) => ({
+            externalId: `${i + k}`,
+            address: `+4472${String(i + k).padStart(8, "0")}`,
+          })),
+        });
+      }
+      await call("POST", `/v1/deliveries/${id}/start`);
+      const registry = createChannelRegistry({
+        database,
+        logger: silentLogger(),
+        pushAllow: allow,
+      });
+      await registry.refresh();
+      const started = performance.now();
+      const dispatcher = startDispatcher({
+        database,
+        logger: silentLogger(),
+        channels: () => new Map([...registry.plans()].filter(([c]) => c === "sms")),
+        receiptIdFormat: (p) => registry.receiptIdFormat(p),
+        idleMs: 20,
+      });
+      let maxInFlight = 0;
+      let window = 0;
+      const watch = setInterval(() => {
+        const plan = registry.plans().get("sms");
+        for (const p of (plan?.adapter as unknown as SmsChannel | undefined)?.status() ?? []) {
+          maxInFlight = Math.max(maxInFlight, p.inFlight);
+          window = p.window * Math.max(1, p.bound);
+        }
+      }, 20);
+      let takenAt = 0;
+      for (;;) {
+        const d = await call("GET", `/v1/deliveries/${id}`) as {
+          counts: { byStatus: Record<string, number> };
+        };
+        const by = d.counts.byStatus;
+        const waiting = (by.pending ?? 0) + (by.prepared ?? 0) + (by.sentToProvider ?? 0);
+        if (!takenAt && waiting === 0) takenAt = performance.now();
+        if ((by.receivedOnMobile ?? 0) === total) break;
+        if (performance.now() - started > 600_000) throw new Error("SMS row timed out");
+        await sleep(50);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      clearInterval(watch);
+      await dispatcher.stop();
+      await registry.close();
+      const latency = async (event: string) => {
+        const rows = await database.rows<{ ms: number }>(sql`
+          select extract(epoch from (max(at) filter (where event = ${event}) - min(at) filter (where event = 'claimed'))) * 1000 as ms
+          from message_events group by message_id having count(*) filter (where event = ${event}) > 0`);
+        const ms = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
+        const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
+        return { p50: pct(0.5), p99: pct(0.99) };
+      };
+      return {
+        takenRate: total / ((takenAt - started) / 1000),
+        receivedRate: total / seconds,
+        taken: await latency("providerAccepted"),
+        received: await latency("receipt"),
+        window: `${maxInFlight} / ${window}`,
+      };
+    } finally {
+      await drop();
+    }
+  }
 
   /** Nodemailer's pool with ready-made messages, as bench/simulator-smtp.ts. */
   async function rawEmail(total: number): Promise<number> {

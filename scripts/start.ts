@@ -130,8 +130,8 @@ async function demo(
 }
 
 // The demo's channels point at this simulator (its ports may change from one start to the next):
-// email through its SMTP server as a relay (self-signed certificate), push with generated VAPID
-// keys. An operator's own SENDGATE_EMAIL_RELAY is left alone.
+// email through its SMTP server as a relay (self-signed certificate), SMS to its SMSC, push with
+// generated VAPID keys. An operator's own SENDGATE_EMAIL_RELAY is left alone.
 const smtp = new URL(simulator.urls.smtp![0]!);
 if (!config.emailRelay) {
   await api("PUT", "/v1/channels/email", {
@@ -139,6 +139,17 @@ if (!config.emailRelay) {
     relay: { host: smtp.hostname, port: Number(smtp.port), tlsRejectUnauthorized: false },
     bounceDomain: config.bounceDomain,
     unsubscribeBaseUrl: `${config.publicUrl ?? gateway.url}/u/`,
+  });
+}
+// SMS through the simulator's SMSC (its default account), unless an operator's provider exists.
+const smsProviders = await api<{ items: { id: string }[] }>("GET", "/v1/sms/providers");
+if (smsProviders.items.length === 0 || smsProviders.items.some((p) => p.id === "simulator")) {
+  const smsc = new URL(simulator.urls.smpp![0]!);
+  await api("PUT", "/v1/sms/providers/simulator", {
+    host: smsc.hostname,
+    port: Number(smsc.port),
+    systemId: "sendgate",
+    password: "secret",
   });
 }
 const pushSettings = await fetch(`${gateway.url}/v1/channels/push`, {

@@ -198,6 +198,7 @@ export async function startGateway(
         database,
         logger,
         channels: () => registry!.plans(),
+        receiptIdFormat: (provider) => registry!.receiptIdFormat(provider),
         affinities: config.affinities,
         maxRunning: config.maxRunning,
         leaseMs: config.leaseSeconds * 1000,

@@ -38,3 +38,12 @@ export {
   type SubmitPart,
 } from "./sms/segments.ts";
 export * from "./sms/callback-signature.ts";
+export {
+  createSmsChannel,
+  type SmsChannel,
+  type SmsChannelConfig,
+  type SmsDeliverEvent,
+  type SmsProviderConfig,
+  type SmsProviderStatus,
+} from "./sms/sms-channel.ts";
+export { SmppBind, type SmppBindOptions, type SubmitResult } from "./sms/smpp-client.ts";

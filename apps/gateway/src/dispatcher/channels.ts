@@ -4,10 +4,12 @@ import {
   type ChannelAdapter,
   createEmailChannel,
   createPushChannel,
+  createSmsChannel,
   type DkimKey,
+  type SmsDeliverEvent,
   type SmtpRelay,
 } from "@sendgate/channels";
-import type { Channel } from "@sendgate/core";
+import type { Channel, ReceiptIdFormat } from "@sendgate/core";
 import { type Database, domainRules } from "@sendgate/db";
 import { errorFields, type Logger } from "../log.ts";
 import {
@@ -15,7 +17,9 @@ import {
   loadDkimKeys,
   type StoredChannel,
 } from "../services/channel-settings.ts";
+import { loadProviders, type StoredProvider } from "../services/sms-providers.ts";
 import type { ChannelPlan } from "./dispatcher.ts";
+import { ReportSink } from "./report-sink.ts";
 
 /**
  * Messages a worker claims at once when the settings say nothing. A batch's statements cost about
@@ -34,6 +38,8 @@ const DEFAULT_BATCH_SIZE = 200;
  */
 export interface ChannelRegistry {
   plans(): ReadonlyMap<Channel, ChannelPlan>;
+  /** How an SMS provider renders ids in its receipts (for the dispatcher's report loop). */
+  receiptIdFormat(provider: string): ReceiptIdFormat;
   /** Reads the settings now (the dispatcher also does every few seconds). */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +53,7 @@ export interface RegistryOptions {
   refreshMs?: number;
   /** Grace before a replaced adapter is closed. */
   drainMs?: number;
+  now?: () => number;
 }
 
 type RelayRule = { domain: string; relay: { host: string; port: number } | null };
@@ -76,6 +83,87 @@ export function createChannelRegistry(options: RegistryOptions): ChannelRegistry
   let timer: ReturnType<typeof setInterval> | null = null;
   const retiring = new Set<ReturnType<typeof setTimeout>>();
   const retired: ChannelAdapter[] = [];
+  const now = options.now ?? Date.now;
+  const sink = new ReportSink(database, now);
+  let providers: StoredProvider[] = [];
+
+  /** SMS: every provider in one adapter, rebuilt when any of them changes. */
+  const buildSms = (list: readonly StoredProvider[]): ChannelPlan => {
+    const byId = new Map(list.map((p) => [p.id, p]));
+    const startedAt = now();
+    const adapter = createSmsChannel({
+      providers: list.map((p) => {
+        const s = p.settings;
+        return {
+          id: p.id,
+          host: s.host,
+          port: s.port,
+          systemId: s.systemId,
+          password: p.secrets.password ?? "",
+          ...(s.systemType !== undefined ? { systemType: s.systemType } : {}),
+          ...(s.addressRange !== undefined ? { addressRange: s.addressRange } : {}),
+          binds: s.binds ?? 1,
+          ...(s.window !== undefined ? { window: s.window } : {}),
+          ...(s.responseTimeoutMs !== undefined ? { responseTimeoutMs: s.responseTimeoutMs } : {}),
+          ...(s.throughput !== undefined ? { throughput: s.throughput } : {}),
+          ...(s.enquireLinkMs !== undefined ? { enquireLinkMs: s.enquireLinkMs } : {}),
+          longMessages: s.longMessages ?? "udh",
+          prefixes: s.prefixes ?? [],
+          priority: s.priority ?? 100,
+          source: { address: s.defaultSender ?? "Sendgate" },
+        };
+      }),
+      onDeliver: (event: SmsDeliverEvent) => storeDeliver(event, byId.get(event.provider)),
+      leased: true,
+      log: (level, message, fields) => logger[level]({ channel: "sms", ...fields }, message),
+    });
+    return {
+      adapter,
+      workers: 4,
+      batchSize: DEFAULT_BATCH_SIZE,
+      down: () => {
+        const status = adapter.status();
+        if (status.some((p) => p.bound > 0)) return null;
+        const since = status.map((p) => p.downSince ?? startedAt);
+        return since.length ? Math.min(...since) : startedAt;
+      },
+      bindLeases: {
+        providers: () => list.map((p) => ({ id: p.id, binds: p.settings.binds ?? 1 })),
+        setBinds: (provider, binds) => adapter.setBinds(provider, binds),
+      },
+    };
+  };
+
+  /** A deliver_sm, stored before the bind acknowledges it. */
+  const storeDeliver = async (event: SmsDeliverEvent, provider: StoredProvider | undefined) => {
+    if (event.receipt) {
+      await sink.put({
+        kind: "report",
+        value: {
+          provider: event.provider,
+          source: "smpp",
+          remoteId: event.receipt.id,
+          stat: event.receipt.stat,
+          err: event.receipt.err ?? null,
+          text: event.receipt.text ?? null,
+          doneAt: event.receipt.doneDate?.toISOString() ?? null,
+        },
+      });
+    } else if (event.mo) {
+      await sink.put({
+        kind: "mo",
+        value: {
+          provider: event.provider,
+          from: event.mo.from,
+          to: event.mo.to,
+          text: event.mo.text,
+        },
+        ...(provider?.settings.stopKeywords
+          ? { stopKeywords: provider.settings.stopKeywords }
+          : {}),
+      });
+    }
+  };
 
   const build = (c: StoredChannel): ChannelPlan => {
     if (c.channel === "email") {
@@ -149,11 +237,13 @@ export function createChannelRegistry(options: RegistryOptions): ChannelRegistry
   };
 
   const refresh = async () => {
-    const [channels, keys, rules] = await Promise.all([
+    const [channels, keys, rules, smsList] = await Promise.all([
       loadChannelSettings(database),
       loadDkimKeys(database),
       database.db.select().from(domainRules).orderBy(asc(domainRules.domain)),
+      loadProviders(database),
     ]);
+    providers = smsList;
     dkim = keys.map((k) => ({
       domainName: k.domain,
       keySelector: k.selector,
@@ -185,6 +275,24 @@ export function createChannelRegistry(options: RegistryOptions): ChannelRegistry
         if (had) next.set(c.channel, had);
       }
     }
+    if (providers.length) {
+      const version = providers.map((p) => `${p.id}@${p.updatedAt.getTime()}`).join(",");
+      const had = current.get("sms");
+      if (had && had.version === version) next.set("sms", had);
+      else {
+        try {
+          next.set("sms", { ...buildSms(providers), version });
+          if (had) retire(had.adapter);
+          logger.info(
+            { channel: "sms", providers: providers.map((p) => p.id) },
+            had ? "SMS providers changed" : "SMS providers configured",
+          );
+        } catch (error) {
+          logger.error({ channel: "sms", ...errorFields(error) }, "SMS providers unusable");
+          if (had) next.set("sms", had);
+        }
+      }
+    }
     for (const [channel, had] of current) if (!next.has(channel)) retire(had.adapter);
     current = next;
   };
@@ -195,12 +303,15 @@ export function createChannelRegistry(options: RegistryOptions): ChannelRegistry
   timer.unref?.();
   return {
     plans: () => current,
+    receiptIdFormat: (provider) =>
+      providers.find((p) => p.id === provider)?.settings.receiptIdFormat ?? "auto",
     refresh,
     async close() {
       if (timer) clearInterval(timer);
       for (const t of retiring) clearTimeout(t);
       const open = [...retired, ...[...current.values()].map((p) => p.adapter)];
       await Promise.all(open.map((a) => a.close().catch(() => {})));
+      await sink.drain();
     },
   };
 }
