@@ -3,10 +3,7 @@ import { z } from "zod";
 import { textProblem } from "@sendgate/core";
 import { messageState, parseReceipt, parseReceiptDate } from "@sendgate/channels";
 import { execute, type NewReportRow, plans, smsCallbacks, smsProviders } from "@sendgate/db";
-import {
-  CALLBACK_TOLERANCE_SECONDS,
-  checkCallback,
-} from "@sendgate/channels";
+import { CALLBACK_TOLERANCE_SECONDS, checkCallback } from "@sendgate/channels";
 import type { AppDeps } from "../deps.ts";
 import { fieldErrors } from "../errors.ts";
 import type { FieldProblem } from "./errors.ts";

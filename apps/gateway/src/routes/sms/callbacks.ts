@@ -9,10 +9,7 @@ import {
   MAX_CALLBACK_BYTES,
   receiveSmsCallback,
 } from "../../services/sms-callbacks.ts";
-import {
-  signatureHeader,
-  timestampHeader,
-} from "@sendgate/channels";
+import { signatureHeader, timestampHeader } from "@sendgate/channels";
 import { defineRoute, Problem } from "../common.ts";
 
 /**
