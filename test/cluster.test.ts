@@ -17,6 +17,8 @@ const KEY = "cluster-admin-key-0123456789abcdef";
 /** Per channel and dispatcher process: what one process can hold in flight (workers × batch). */
 const WORKERS = 2;
 const BATCH = 50;
+/** SMS binds the provider allows, for the cluster. */
+const BINDS = 2;
 
 describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => {
   let scratch: { url: string; drop(): Promise<void> };
@@ -77,7 +79,7 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
     sim = await startSimulator(defaultScenario(), {
       controlPort: 0,
       smtpPort: 0,
-      smppPort: null,
+      smppPort: 0,
       pushPort: 0,
       pushTlsPort: 0,
     });
@@ -103,7 +105,22 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
       workers: WORKERS,
       batchSize: BATCH,
     });
+    // Two binds for the whole cluster: one per dispatcher process, never more.
+    const smsc = new URL(sim.urls.smpp![0]!);
+    await call("PUT", "/v1/sms/providers/simulator", {
+      host: smsc.hostname,
+      port: Number(smsc.port),
+      systemId: "sendgate",
+      password: "secret",
+      binds: BINDS,
+      window: 20,
+    });
   }, 180_000);
+
+  /** The SMSC's bound sessions, sampled while a test runs: never above the provider's binds. */
+  let maxBinds = 0;
+  const sampleBinds = () => setInterval(() => (maxBinds = Math.max(maxBinds, smscBinds())), 50);
+  const smscBinds = () => sim.smsc?.activeBinds ?? 0;
 
   afterAll(async () => {
     await Promise.all([api, ...dispatchers].filter(Boolean).map((p) => p.stop()));
@@ -128,7 +145,11 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
     const watch = setInterval(() => {
       claimers().then((pids) => pids.forEach((p) => seen.add(p)), () => {});
     }, 100);
-    const report = await load(4_000).finally(() => clearInterval(watch));
+    const binds = sampleBinds();
+    const report = await load(4_000).finally(() => {
+      clearInterval(watch);
+      clearInterval(binds);
+    });
     expect(report, JSON.stringify(report.problems)).toMatchObject({
       accepted: 4_000,
       settled: 4_000,
@@ -139,6 +160,16 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
     });
     // Both processes held claims during the run; the API process never did.
     expect([...seen].sort()).toEqual(dispatchers.map((d) => d.child.pid!).sort());
+    // The provider's binds were shared: each dispatcher held one slot, the SMSC saw at most two.
+    const slots = await db.rows<{ holder: string }>(
+      sql`select holder from sms_bind_leases where lease_until > now()`,
+    );
+    expect(slots).toHaveLength(BINDS);
+    expect(new Set(slots.map((s) => Number(s.holder.split(":").at(-2))))).toEqual(
+      new Set(dispatchers.map((d) => d.child.pid!)),
+    );
+    expect(maxBinds).toBeGreaterThan(0);
+    expect(maxBinds).toBeLessThanOrEqual(BINDS);
   }, 200_000);
 
   it(

@@ -103,6 +103,43 @@ describe("the load runner's verdict", () => {
     ]);
   });
 
+  it("judges SMS on their receipts: a retry after a failed receipt is no duplicate", () => {
+    const sms = (recipient: string, outcome: string, expected: LedgerRecord["expected"]) =>
+      entry({ channel: "sms", recipient, outcome, sync: { commandStatus: 0 }, expected });
+    const v = compare(
+      [
+        message({ id: "1", channel: "sms", address: "+1", status: "receivedOnMobile" }),
+        // EXPIRED on attempt 1, delivered on attempt 2.
+        message({
+          id: "2",
+          channel: "sms",
+          address: "+2",
+          status: "receivedOnMobile",
+          failureType: "ignored",
+          reason: 6,
+          attempt: 2,
+        }),
+        // Still waiting for a receipt that the ledger says will come.
+        message({ id: "3", channel: "sms", address: "+3", status: "takenIntoAccount" }),
+        // No receipt will ever come: taken into account is where it ends.
+        message({ id: "4", channel: "sms", address: "+4", status: "takenIntoAccount" }),
+        // Delivered, then submitted again: the handset got it twice.
+        message({ id: "5", channel: "sms", address: "+5", status: "receivedOnMobile" }),
+      ],
+      [
+        sms("+1", "delivered", { status: "receivedOnMobile", retried: false }),
+        sms("+2", "expired", { status: "failed", type: "ignored", reason: 6, retried: true }),
+        sms("+2", "delivered", { status: "receivedOnMobile", retried: false }),
+        sms("+3", "delivered", { status: "receivedOnMobile", retried: false }),
+        sms("+4", "acceptedNoReceipt", { status: "takenIntoAccount", retried: false }),
+        sms("+5", "delivered", { status: "receivedOnMobile", retried: false }),
+        sms("+5", "delivered", { status: "receivedOnMobile", retried: false }),
+      ],
+    );
+    expect(v).toMatchObject({ lost: 1, mismatched: 0, duplicates: 1, settled: 4 });
+    expect(v.problems).toEqual([expect.objectContaining({ messageId: "3", kind: "lost" })]);
+  });
+
   it("ignores ledger entries of other runs", () => {
     const v = compare([message({})], [entry({}), entry({ recipient: "other@x.example" })]);
     expect(v).toMatchObject({ lost: 0, mismatched: 0, duplicates: 0 });
@@ -147,7 +184,9 @@ describe.each(backends().map((b) => b.name))("npm run load on %s", (backend) => 
       expect(report.distribution["failed/hard/1"]).toBeGreaterThan(0);
       const sent = Object.entries(report.distribution as Record<string, number>)
         .filter(([k]) => k.startsWith("sent")).reduce((sum, [, n]) => sum + n, 0);
-      expect(sent).toBeGreaterThan(500);
+      expect(sent).toBeGreaterThan(350);
+      // A third is SMS, judged on their receipts.
+      expect(report.distribution.receivedOnMobile).toBeGreaterThan(150);
       expect(report.throughput.finalPerSecond).toBeGreaterThan(0);
       expect(report.latencyMs.p99).toBeGreaterThanOrEqual(report.latencyMs.p50);
     },
@@ -189,6 +228,6 @@ describe.each(backends().map((b) => b.name))("npm run load on %s", (backend) => 
   it("explains a usage error", async () => {
     const { code, output } = await run("scripts/load.ts", baseEnv(), ["--channel", "fax"]);
     expect(code).toBe(2);
-    expect(output).toContain("--channel fax: email, push or mixed");
+    expect(output).toContain("--channel fax: email, push, sms or mixed");
   });
 });

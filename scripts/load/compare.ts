@@ -50,7 +50,10 @@ export interface Verdict {
   lost: number;
   /** Settled with a status, type or reason other than the ledger's last answer implies. */
   mismatched: number;
-  /** Copies beyond the first that the remote took (the recipient got the message twice). */
+  /**
+   * Copies the remote took after one it had taken for good (the recipient got the message twice);
+   * a retry after a failure reported later (an SMS receipt) is no duplicate.
+   */
   duplicates: number;
   /** Settled messages by `status[/type/reason]`. */
   distribution: Record<string, number>;
@@ -111,7 +114,14 @@ export function compare(
   for (const m of messages) {
     const mine = entries.get(`${m.channel}\n${m.address}`) ?? [];
     const copies = mine.filter(taken).length;
-    verdict.duplicates += Math.max(0, copies - 1);
+    // A copy is a duplicate when an earlier copy was taken for good; after one that a later
+    // report failed (an SMS receipt EXPIRED, UNDELIV …), the next attempt is the retry it asked for.
+    let good = false;
+    for (const e of mine) {
+      if (!taken(e)) continue;
+      if (good) verdict.duplicates++;
+      if (["sent", "receivedOnMobile", "takenIntoAccount"].includes(e.expected.status)) good = true;
+    }
     if (UNSETTLED.has(m.status)) {
       problem(m, "lost", `still ${m.status} after attempt ${m.attempt}`);
       continue;
