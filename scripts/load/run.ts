@@ -169,15 +169,18 @@ async function startSimulatorProcess(): Promise<
   };
 }
 
-/** SMS the simulator accepted and will never send a receipt for (acceptedNoReceipt). */
-async function noReceiptExpected(simulator: string): Promise<number> {
+/** This run's SMS the simulator accepted and will never send a receipt for (acceptedNoReceipt). */
+async function noReceiptExpected(
+  simulator: string,
+  ours: (recipient: string) => boolean,
+): Promise<number> {
   const res = await fetch(`${simulator}/ledger/export`);
   if (!res.ok) return 0;
   const last = new Map<string, string>();
   for (const line of (await res.text()).split("\n")) {
     if (!line.trim()) continue;
     const e = JSON.parse(line) as LedgerRecord;
-    if (e.channel === "sms") last.set(e.recipient, e.expected.status);
+    if (e.channel === "sms" && ours(e.recipient)) last.set(e.recipient, e.expected.status);
   }
   return [...last.values()].filter((s) => s === "takenIntoAccount").length;
 }
@@ -434,7 +437,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       });
       if (views.every((v) => v.state === "finished" || v.state === "cancelled")) {
         if (awaiting === 0) break;
-        if (awaiting <= (await noReceiptExpected(simulator!))) break;
+        const mine = `+44${runDigits}`;
+        if (awaiting <= (await noReceiptExpected(simulator!, (r) => r.startsWith(mine)))) break;
       }
       if (performance.now() - started > deadline) {
         timedOut = true;
