@@ -93,7 +93,7 @@ if (process.argv.includes("--serve")) {
   );
   if (values.queued) {
     await queued(Number(values.queued));
-  } else {
+  } else if (values.channels.split(",").some((c) => c !== "sms")) {
     console.log(
       "| channel | database | messages/s pending → final | raw simulator messages/s | ratio | claim → sent p50 / p99 ms | peak RSS MiB |",
     );
