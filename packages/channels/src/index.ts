@@ -46,4 +46,13 @@ export {
   type SmsProviderConfig,
   type SmsProviderStatus,
 } from "./sms/sms-channel.ts";
-export { SmppBind, type SmppBindOptions, type SubmitResult } from "./sms/smpp-client.ts";
+export {
+  type BindCounters,
+  type BindError,
+  type BindLog,
+  type BindState,
+  SmppBind,
+  type SmppBindOptions,
+  type SubmitRequest,
+  type SubmitResult,
+} from "./sms/smpp-client.ts";
