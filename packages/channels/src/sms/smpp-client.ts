@@ -204,6 +204,8 @@ export class SmppBind {
   #unbinding: { sequence: number; done: () => void } | null = null;
   /** Why the current connection ends, when we know it before the socket closes. */
   #cause: BindError | null = null;
+  /** A socket whose framing was lost: nothing more is read from it. */
+  #deaf: Socket | null = null;
 
   constructor(options: SmppBindOptions) {
     this.#o = options;
@@ -429,17 +431,30 @@ export class SmppBind {
     this.#reconnectTimer.unref?.();
   }
 
-  /** Drops the link (it reconnects after back-off). */
-  #drop(kind: BindError["kind"], message: string) {
+  /**
+   * Drops the link (it reconnects after back-off). `flush`: let out what was written first (the
+   * nack that says why), reading nothing more, and destroy the socket after a second at most.
+   */
+  #drop(kind: BindError["kind"], message: string, flush = false) {
     this.#error(kind, message);
     this.#log("warn", message, { host: this.#o.host, port: this.#o.port });
-    this.#socket?.destroy();
+    const socket = this.#socket;
+    if (!socket) return;
+    if (!flush) {
+      socket.destroy();
+      return;
+    }
+    this.#deaf = socket;
+    this.#corked = false;
+    socket.uncork();
+    socket.end();
+    setTimeout(() => socket.destroy(), 1_000).unref?.();
   }
 
   /** Whether a PDU written now would reach the socket. */
   #writable(): boolean {
     const socket = this.#socket;
-    return socket !== null && !socket.destroyed && socket.writable;
+    return socket !== null && socket !== this.#deaf && !socket.destroyed && socket.writable;
   }
 
   #write(frame: Buffer): boolean {
@@ -464,15 +479,15 @@ export class SmppBind {
   }
 
   #onData(socket: Socket, chunk: Buffer) {
-    if (this.#socket !== socket) return;
+    if (this.#socket !== socket || this.#deaf === socket) return;
     this.#lastTraffic = this.#now();
     const lost = this.#reader.push(chunk, (frame) => {
-      if (this.#socket === socket) this.#onFrame(frame);
+      if (this.#socket === socket && this.#deaf !== socket) this.#onFrame(frame);
     });
     if (lost && this.#socket === socket) {
       this.counters.protocolErrors++;
       this.#write(encodeGenericNack(commandStatus.invalidCommandLength, lost.sequence));
-      this.#drop("protocol", "a PDU length that cannot be true: SMPP framing lost");
+      this.#drop("protocol", "a PDU length that cannot be true: SMPP framing lost", true);
     }
   }
 
