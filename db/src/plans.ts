@@ -326,6 +326,12 @@ export const holdClaims = (ids: readonly number[], claimer: string, leaseUntil: 
   sql`update messages set claimed_by = ${claimer}, lease_until = ${leaseUntil}::timestamptz
       where id in (select json_array_elements_text(${json(ids)}::json)::bigint)`;
 
+/** Extends the lease of a batch still being sent, for the messages its dispatcher still holds. */
+export const renewClaims = (ids: readonly number[], claimer: string, leaseUntil: string): SQL =>
+  sql`update messages set lease_until = ${leaseUntil}::timestamptz
+      where id in (select json_array_elements_text(${json(ids)}::json)::bigint)
+        and claimed_by = ${claimer} and status = 'prepared'`;
+
 /** Per-domain flow state, unlocked: enough to see a suspension. */
 export const readDomainFlow = (domains: readonly string[]): SQL =>
   sql`select domain, window_start as "windowStart", sent_in_window as "sentInWindow",

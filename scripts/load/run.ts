@@ -174,8 +174,8 @@ async function noReceiptExpected(
   simulator: string,
   ours: (recipient: string) => boolean,
 ): Promise<number> {
-  const res = await fetch(`${simulator}/ledger/export`);
-  if (!res.ok) return 0;
+  const res = await fetch(`${simulator}/ledger/export`).catch(() => null);
+  if (!res?.ok) return 0;
   const last = new Map<string, string>();
   for (const line of (await res.text()).split("\n")) {
     if (!line.trim()) continue;
@@ -189,14 +189,25 @@ class Api {
   constructor(readonly base: string, readonly key: string) {}
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     for (let attempt = 0;; attempt++) {
-      const res = await fetch(`${this.base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.key}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+      let res: Response;
+      try {
+        res = await fetch(`${this.base}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${this.key}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      } catch (error) {
+        // A connection reset under load: a read is tried again (a write is not: it may have
+        // landed, and the verdict must count what the gateway really took).
+        if (method === "GET" && attempt < 5) {
+          await sleep(500);
+          continue;
+        }
+        throw error;
+      }
       // A gateway's per-key rate limit is the only refusal worth waiting out.
       if (res.status === 429 && attempt < 20) {
         await sleep(Number(res.headers.get("retry-after") ?? "1") * 1000);

@@ -189,6 +189,15 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
     {
       const byId = new Map(mine.map((d) => [d.id, d]));
       let outcomes: SendOutcome[];
+      // A batch that takes longer than a third of its lease renews it: another dispatcher must
+      // not take messages this one is still sending (it would send them twice).
+      const ids = batch.map((m) => m.id);
+      const renew = setInterval(() => {
+        execute(
+          database,
+          plans.renewClaims(ids, id, new Date(now() + leaseMs).toISOString()),
+        ).catch((e) => logger.warn(errorFields(e), "renewing a batch's lease failed"));
+      }, Math.max(50, Math.floor(leaseMs / 3)));
       try {
         outcomes = await channelPlan.adapter.send(
           batch.map((m) => outgoing(m, byId.get(m.deliveryId)!)),
@@ -201,6 +210,8 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
           kind: "transport",
           input: { channel, kind: "network", code: "EADAPTER", text: "the channel adapter failed" },
         }));
+      } finally {
+        clearInterval(renew);
       }
       const applied = await database.db.transaction((tx) =>
         applyOutcomes(tx, batch, outcomes, byId, { rules: rules!, domainRules, now: now() })
