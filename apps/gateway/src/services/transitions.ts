@@ -139,6 +139,18 @@ export async function persist(
     d.delta += delta;
     deltas.set(key, d);
   };
+  const eventOf = (d: Decision): EventRow => {
+    const columns = columnsOf(d.state);
+    return {
+      messageId: d.row.id,
+      event: d.event.type,
+      status: columns.status,
+      failureType: columns.failureType,
+      reason: columns.reason,
+      text: options.text?.(d) ?? null,
+      detail: options.detail?.(d) ?? null,
+    };
+  };
   for (const d of changed) {
     const columns = columnsOf(d.state);
     const provider = options.provider?.(d) ?? null;
@@ -150,32 +162,13 @@ export async function persist(
       providerMessageId: provider?.id ?? null,
       provider: provider?.provider ?? null,
     });
-    events.push({
-      messageId: d.row.id,
-      event: d.event.type,
-      status: columns.status,
-      failureType: columns.failureType,
-      reason: columns.reason,
-      text: options.text?.(d) ?? null,
-      detail: options.detail?.(d) ?? null,
-    });
+    events.push(eventOf(d));
     if (d.row.status !== columns.status || d.row.reason !== columns.reason) {
       bump(d.row.deliveryId, d.row.status, counterReason(d.row.status, d.row.reason), -1);
       bump(d.row.deliveryId, columns.status, counterReason(columns.status, columns.reason), 1);
     }
   }
-  for (const d of logged) {
-    const columns = columnsOf(d.state);
-    events.push({
-      messageId: d.row.id,
-      event: d.event.type,
-      status: columns.status,
-      failureType: columns.failureType,
-      reason: columns.reason,
-      text: options.text?.(d) ?? null,
-      detail: options.detail?.(d) ?? null,
-    });
-  }
+  for (const d of logged) events.push(eventOf(d));
   await execute(tx, plans.storeTransitions(rows, events, stamp, options.hold ?? null));
   return [...deltas.values()].filter((d) => d.delta !== 0);
 }
