@@ -154,6 +154,7 @@ describeBackends("SMS against the simulator's SMSC", (s) => {
       await provider("smsc");
       await gateway();
       const key = await s().key(`sms-e2e-${b()}`);
+      // (02, 10 and 11, a busy provider, have a test of their own below.)
       // 00 delivered, 01 invalid destination, 03 unknown subscriber, 04 expired, 05 rejected,
       // 06 deleted, 07 unknown, 08 absent subscriber, 09 no response, 12 enroute then delivered,
       // 13 submit failed, 14 accepted without a receipt.
@@ -237,6 +238,42 @@ describeBackends("SMS against the simulator's SMSC", (s) => {
     );
     expect(waited!.n).toBeGreaterThan(0);
   }, 60_000);
+
+  it(
+    "backs off a provider that stays busy (throttled, queue full, system error) until validity ends",
+    async () => {
+      // 02 answers ESME_RTHROTTLED, 10 ESME_RMSGQFUL, 11 ESME_RSYSERR on every try. DOMAIN §10:
+      // ignored 3, retried with back-off, not taken from the scheduled retries (the policy allows
+      // one), never counted against the address; the validity period (the 60 s minimum) ends it.
+      await scenario({ sms: { asyncDelay: { minMs: 20, maxMs: 100 } } });
+      await provider("smsc");
+      await gateway();
+      const key = await s().key(`sms-busy-${b()}`);
+      const busy = ["02", "10", "11"].map((o) => magic(b(), 6, o));
+      const started = Date.now();
+      const id = await send(key, [...busy, magic(b(), 6, "00")], { validitySeconds: 60 });
+      const done = await until(
+        "validity ended",
+        () => messages(key, id),
+        (ms) => ms.length === 4 && ms.every(settled),
+        120_000,
+      );
+      judge(done);
+      expect(Date.now() - started).toBeGreaterThan(30_000);
+      for (const number of busy) {
+        const m = done.find((x) => x.address === number)!;
+        expect([m.status, m.failureType, m.reason], number).toEqual(["failed", "ignored", 3]);
+        expect(m.attempt, number).toBeGreaterThan(2);
+        // Every attempt reached the SMSC and was refused there (throttled ones more than once).
+        expect(ledgerFor(number).length, number).toBeGreaterThanOrEqual(m.attempt);
+        const q = await s().call("GET", `/v1/quarantine/sms/${encodeURIComponent(number)}`);
+        if (q.status === 200) expect((await q.json()).status, number).not.toBe("quarantined");
+        else expect(q.status, number).toBe(404);
+      }
+      expect(done.find((m) => m.address === magic(b(), 6, "00"))!.status).toBe("receivedOnMobile");
+    },
+    180_000,
+  );
 
   it("routes by prefix, and fails over when the matching provider is down", async () => {
     await scenario({ sms: { asyncDelay: { minMs: 20, maxMs: 100 } } });
