@@ -275,6 +275,36 @@ describeBackends("SMS against the simulator's SMSC", (s) => {
     180_000,
   );
 
+  it(
+    "binds as a transmitter and a receiver pair: submits on one, receipts on the other",
+    async () => {
+      await scenario({ sms: { asyncDelay: { minMs: 20, maxMs: 100 } } });
+      await provider("smsc", { bindMode: "pair", binds: 1 });
+      await gateway();
+      const key = await s().key(`sms-pair-${b()}`);
+      const id = await send(key, [magic(b(), 9, "00"), magic(b(), 9, "03")]);
+      const done = await until(
+        "receipts applied",
+        () => messages(key, id),
+        (ms) => ms.length === 2 && ms.every(settled),
+        30_000,
+      );
+      judge(done);
+      // One bind the provider allows is two sessions: the simulator only sends receipts to a
+      // session bound as receiver or transceiver, and a transmitter never gets one.
+      // (Polled: the previous test's sessions may take a moment to be gone.)
+      await until(
+        "two sessions",
+        () => Promise.resolve(sim.smsc!.activeBinds),
+        (n) => n === 2,
+        5_000,
+      );
+      const view = await (await s().call("GET", "/v1/sms/providers/smsc")).json();
+      expect(view).toMatchObject({ bindMode: "pair", binds: 1 });
+    },
+    60_000,
+  );
+
   it("routes by prefix, and fails over when the matching provider is down", async () => {
     await scenario({ sms: { asyncDelay: { minMs: 20, maxMs: 100 } } });
     // `dead` serves +1555… best but nothing listens on its port; `smsc` serves every number.

@@ -103,6 +103,7 @@ export function createChannelRegistry(options: RegistryOptions): ChannelRegistry
           ...(s.systemType !== undefined ? { systemType: s.systemType } : {}),
           ...(s.addressRange !== undefined ? { addressRange: s.addressRange } : {}),
           binds: s.binds ?? 1,
+          bindMode: s.bindMode ?? "transceiver",
           ...(s.window !== undefined ? { window: s.window } : {}),
           ...(s.responseTimeoutMs !== undefined ? { responseTimeoutMs: s.responseTimeoutMs } : {}),
           ...(s.throughput !== undefined ? { throughput: s.throughput } : {}),

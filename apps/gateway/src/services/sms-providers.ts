@@ -15,8 +15,10 @@ export interface SmsProviderSettings {
   systemId: string;
   systemType?: string | undefined;
   addressRange?: string | undefined;
-  /** Binds the provider allows, for the whole cluster (default 1). */
+  /** Binds the provider allows, for the whole cluster (default 1); pairs in `pair` mode. */
   binds?: number | undefined;
+  /** One transceiver per bind (default), or a transmitter + receiver pair. */
+  bindMode?: "transceiver" | "pair" | undefined;
   /** Outstanding submit_sm per bind (default 10). */
   window?: number | undefined;
   responseTimeoutMs?: number | undefined;

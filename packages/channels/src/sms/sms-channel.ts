@@ -23,6 +23,11 @@ export interface SmsProviderConfig {
   addressRange?: string;
   /** Binds to open (until `setBinds` says how many this process holds); 1. */
   binds?: number;
+  /**
+   * `transceiver` (default): each bind sends and receives. `pair`: each bind is a transmitter
+   * and a receiver (two sessions, as providers that count them apart want); `binds` counts pairs.
+   */
+  bindMode?: "transceiver" | "pair";
   window?: number;
   responseTimeoutMs?: number;
   /** submit_sm per second per bind. */
@@ -64,9 +69,11 @@ export interface SmsChannelConfig {
 
 export interface SmsProviderStatus {
   id: string;
-  /** Binds bound now, and opened. */
+  /** Binds that send (transceivers or transmitters) bound now, and opened. */
   bound: number;
   binds: number;
+  /** In `pair` mode, the receivers bound (null in transceiver mode). */
+  receiversBound: number | null;
   /** submit_sm awaiting their response, over the provider's binds. */
   inFlight: number;
   /** The window of one bind. */
@@ -92,7 +99,10 @@ const PROVIDER_SIDE = new Set<number>([
 ]);
 
 class Provider {
+  /** The binds that send: transceivers, or the transmitters of pairs. */
   readonly binds: SmppBind[] = [];
+  /** The receivers of pairs (empty in transceiver mode). */
+  readonly receivers: SmppBind[] = [];
   wanted: number;
   /** Since when no bind is up; null while one is. */
   downSince: number | null;
@@ -121,17 +131,22 @@ class Provider {
       this.now() - (this.downSince ?? this.now()) >= downAfterMs;
   }
 
-  /** Opens or closes binds until as many are open as this process may hold. */
+  /** Opens or closes binds (pairs) until as many are open as this process may hold. */
   resize() {
-    while (this.binds.length < this.wanted) this.binds.push(this.#open());
+    const pair = this.config.bindMode === "pair";
+    while (this.binds.length < this.wanted) {
+      this.binds.push(this.#open(pair ? "transmitter" : "transceiver"));
+      if (pair) this.receivers.push(this.#open("receiver"));
+    }
     while (this.binds.length > this.wanted) {
-      const bind = this.binds.pop()!;
-      void bind.close();
+      void this.binds.pop()!.close();
+      if (pair) void this.receivers.pop()?.close();
     }
   }
 
-  #open(): SmppBind {
+  #open(mode: "transceiver" | "transmitter" | "receiver"): SmppBind {
     const c = this.config;
+    const sends = mode !== "receiver";
     const bind = new SmppBind({
       host: c.host,
       port: c.port,
@@ -147,8 +162,11 @@ class Provider {
       // A message waits at most this long for a window slot before another provider may take it.
       queueTimeoutMs: 30_000,
       ...(this.channelConfig.log ? { log: this.channelConfig.log } : {}),
+      mode,
       onDeliver: (pdu) => this.channelConfig.onDeliver(deliverEvent(c.id, pdu)),
       onStateChange: (state) => {
+        // A receiver does not make the provider up or down: messages go out on transmitters.
+        if (!sends) return;
         if (state === "bound") {
           this.downSince = null;
           this.failed = false;
@@ -333,6 +351,9 @@ export function createSmsChannel(config: SmsChannelConfig): SmsChannel {
         id: p.config.id,
         bound: p.bound,
         binds: p.binds.length,
+        receiversBound: p.config.bindMode === "pair"
+          ? p.receivers.filter((b) => b.state === "bound").length
+          : null,
         inFlight: p.binds.reduce((n, b) => n + b.inFlight, 0),
         window: p.config.window ?? 10,
         downSince: p.bound > 0 ? null : p.downSince ?? now(),
@@ -341,7 +362,9 @@ export function createSmsChannel(config: SmsChannelConfig): SmsChannel {
     },
     async close() {
       closed = true;
-      await Promise.all(providers.flatMap((p) => p.binds.map((b) => b.close())));
+      await Promise.all(
+        providers.flatMap((p) => [...p.binds, ...p.receivers].map((b) => b.close())),
+      );
     },
   };
 }

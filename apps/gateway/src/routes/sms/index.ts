@@ -53,7 +53,11 @@ const ProviderBody = z.object({
   systemType: Printable(12).optional(),
   addressRange: Printable(40).optional(),
   binds: z.number().int().min(1).max(64).optional().openapi({
-    description: "Binds the provider allows for the whole cluster (default 1)",
+    description: "Binds the provider allows for the whole cluster (default 1); in pair mode, pairs",
+  }),
+  bindMode: z.enum(["transceiver", "pair"]).optional().openapi({
+    description:
+      "transceiver (default): each bind sends and receives; pair: a transmitter and a receiver per bind",
   }),
   window: z.number().int().min(1).max(1_000).optional().openapi({
     description: "Outstanding submit_sm per bind (default 10)",
