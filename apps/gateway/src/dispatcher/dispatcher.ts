@@ -398,7 +398,11 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
   let signalStop: () => void = () => {};
   const stopping = new Promise<void>((resolve) => (signalStop = resolve));
   const keeper = housekeeping();
-  const applier = reports();
+  // Two report loops per process (they share the stored reports through SKIP LOCKED, and lock
+  // messages in id order): one alone applied receipts in series behind its own round trips, and
+  // under SMS load they waited for it (claim → received p50 1.6–2.2 s with one loop, 0.43 s with
+  // two, `bench/e2e.ts --channels sms --messages 40000`, same throughput).
+  const applier = Promise.all([reports(), reports()]);
 
   return {
     id,
