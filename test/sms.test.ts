@@ -305,6 +305,45 @@ describeBackends("SMS against the simulator's SMSC", (s) => {
     60_000,
   );
 
+  it("rides out an SMSC restart in the middle of a delivery: nothing lost", async () => {
+    await scenario({
+      sms: { latency: { minMs: 5, maxMs: 30 }, asyncDelay: { minMs: 20, maxMs: 200 } },
+    });
+    await provider("smsc", { window: 10 });
+    await gateway();
+    const key = await s().key(`sms-restart-${b()}`);
+    // Tags 9000–9399: clear of the other tests' numbers.
+    const numbers = Array.from({ length: 400 }, (_, i) => magic(b(), 9_000 + i, "00"));
+    const id = await send(key, numbers);
+    // Restart once sending is under way: the link drops with submits in flight, the SMSC is gone
+    // for 1.5 s, then the bind comes back.
+    await until(
+      "sending under way",
+      () => messages(key, id),
+      (ms) => ms.filter((m) => m.status !== "pending" && m.status !== "prepared").length >= 20,
+      30_000,
+    );
+    const binds = sim.smsc!.binds;
+    await scenario({
+      sms: {
+        latency: { minMs: 5, maxMs: 30 },
+        asyncDelay: { minMs: 20, maxMs: 200 },
+        faults: [{ atMs: sim.ctx.scheduler.elapsed(), durationMs: 1_500, kind: "restart" }],
+      },
+    });
+    const done = await until(
+      "every message settled after the restart",
+      () => messages(key, id),
+      (ms) => ms.length === numbers.length && ms.every(settled),
+      90_000,
+    );
+    judge(done);
+    expect(sim.smsc!.binds).toBeGreaterThan(binds);
+    expect(done.every((m) => m.status === "receivedOnMobile")).toBe(true);
+    // What was in flight when the link dropped went again (ECONNRESET: ignored 3, retried).
+    expect(done.some((m) => m.attempt > 1)).toBe(true);
+  }, 120_000);
+
   it("routes by prefix, and fails over when the matching provider is down", async () => {
     await scenario({ sms: { asyncDelay: { minMs: 20, maxMs: 100 } } });
     // `dead` serves +1555… best but nothing listens on its port; `smsc` serves every number.
