@@ -75,7 +75,7 @@ export const reasons: Readonly<Record<ReasonCode, ReasonInfo>> = {
   15: info("unqualifiedAddress", "Unqualified address", [ignored], true),
   16: info("notEligibleForOffers", "Not eligible for offers", [ignored], true),
   17: info("targetSizeLimited", "Target size limited", [ignored], true),
-  20: info("refused", "Refused", [soft, hard]),
+  20: info("refused", "Refused", [soft, hard, ignored]),
   // Not in the reference's table (our decision): the message could not be built from its
   // template and the recipient's fields (a field missing, no default). The data's fault, never the
   // address's, and retrying cannot help: failed, ignored, not retried.

@@ -259,4 +259,31 @@ describe("the SMTP stage", () => {
     expect(data.normalized).not.toBe(rcpt.normalized);
     expect(data.text).toMatch(/\[after DATA\]$/u);
   });
+
+  it("does the same for a DSN whose report says the reply answered DATA", () => {
+    const dsn = (stage?: "rcpt" | "data") =>
+      qualify(rules, {
+        channel: "email",
+        kind: "dsn",
+        action: "failed",
+        status: "5.1.1",
+        diagnosticCode: "smtp; 550 5.1.1 <a@example.com>: User unknown",
+        ...(stage ? { stage } : {}),
+      });
+    expect(dsn("rcpt").verdict).toMatchObject({ type: "hard", reason: 1 });
+    expect(dsn().verdict).toMatchObject({ type: "hard", reason: 1 });
+    expect(dsn("data").verdict).toMatchObject({ type: "soft", reason: 20 });
+    expect(dsn("data").normalized).not.toBe(dsn("rcpt").normalized);
+  });
+
+  it("lets a 5xx diagnostic win over a 4.x.x Status when the Action is failed", () => {
+    const dsn = (action: string, diagnosticCode: string) =>
+      qualify(rules, { channel: "email", kind: "dsn", action, status: "4.4.7", diagnosticCode })
+        .verdict;
+    // The MTA gave up after deferrals; the last remote answer was a permanent refusal.
+    expect(dsn("failed", "smtp; 550 5.2.2 mailbox over quota")).toMatchObject({ reason: 5 });
+    expect(dsn("failed", "smtp; 554 rejected")).toMatchObject({ type: "soft", reason: 3 });
+    // A temporary diagnostic leaves the Status as it is.
+    expect(dsn("failed", "smtp; 421 try later")).toMatchObject({ type: "ignored" });
+  });
 });

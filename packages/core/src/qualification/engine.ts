@@ -86,6 +86,20 @@ function diagnosticText(diagnosticCode: string | undefined): string {
 }
 
 /**
+ * The Status of a DSN recipient as the engine reads it. DOMAIN §10: a 5xx diagnostic wins over a
+ * `4.x.x` Status when the Action is failed (MTAs that gave up after deferrals write the last
+ * temporary Status beside the remote's permanent refusal): the diagnostic's own enhanced code then,
+ * or none (its reply-code class decides).
+ */
+function dsnStatus(input: Extract<QualificationInput, { kind: "dsn" }>): string | undefined {
+  const status = input.status?.trim() || undefined;
+  if (!status?.startsWith("4") || input.action.trim().toLowerCase() !== "failed") return status;
+  const diagnostic = diagnosticText(input.diagnosticCode);
+  if (!/^\s*5\d\d\b|\b5\.\d{1,3}\.\d{1,3}\b/u.test(diagnostic)) return status;
+  return /\b(5\.\d{1,3}\.\d{1,3})\b/u.exec(diagnostic)?.[1];
+}
+
+/**
  * The canonical text of an input: the line rules match and the qualification table records.
  * The normalized text removes variable content from the free text only; the structured prefix
  * (`SMPP 0x58 …`, `SR smsc UNDELIV 001|#MESSAGE#`) is already free of it.
@@ -100,7 +114,9 @@ export function canonicalText(input: QualificationInput): { text: string; normal
       return { text, normalized: normalize(text) };
     }
     case "dsn": {
-      const text = [input.status, diagnosticText(input.diagnosticCode)].filter(Boolean).join(" ");
+      const stage = input.stage === "data" ? "[after DATA]" : "";
+      const text = [dsnStatus(input), diagnosticText(input.diagnosticCode), stage].filter(Boolean)
+        .join(" ");
       return { text, normalized: normalize(text) };
     }
     case "submit": {
@@ -190,15 +206,18 @@ function fallback(input: QualificationInput): FailureVerdict {
   switch (input.kind) {
     case "smtp":
     case "dsn": {
+      const diagnostic = input.kind === "dsn" ? diagnosticText(input.diagnosticCode) : "";
+      // A DSN without a Status: the diagnostic's enhanced code and reply code, wherever they
+      // stand in it (plain-text bounces quote the remote reply after the host: `host mx[…] said:
+      // 553 … does not exist`), never inside a dotted number such as an IP address.
       const enhanced = input.kind === "smtp"
         ? smtpParts(input.enhanced, input.text).enhanced
-        : input.status?.trim() ||
-          smtpParts(undefined, diagnosticText(input.diagnosticCode)).enhanced;
+        : dsnStatus(input) || smtpParts(undefined, diagnostic).enhanced ||
+          /(?:^|[\s:;(\[<])([45]\.\d{1,3}\.\d{1,3})(?=[\s:;)\]>]|$)/u.exec(diagnostic)?.[1];
       const byCode = enhanced ? qualifyEnhancedStatus(enhanced) : null;
       if (byCode) return verdict(byCode, "enhanced");
-      const digit = input.kind === "smtp"
-        ? String(input.code)[0]
-        : enhanced?.[0] ?? /^\s*([45])\d\d\b/u.exec(diagnosticText(input.diagnosticCode))?.[1];
+      const digit = input.kind === "smtp" ? String(input.code)[0] : enhanced?.[0] ??
+        /(?:^|[\s:;(\[<])([45])\d\d(?=[\s\-:;)\]>]|$)/u.exec(diagnostic)?.[1];
       const byClass = klass(digit);
       if (byClass) return byClass;
       break;
@@ -237,7 +256,10 @@ export function qualify(rules: CompiledRules, input: QualificationInput): Qualif
   }
   // DOMAIN §10: "user unknown" at end of DATA (accepted at RCPT) is a filter speaking: soft 20,
   // never hard.
-  if (input.kind === "smtp" && input.stage === "data" && result.type === FailureType.hard) {
+  if (
+    (input.kind === "smtp" || input.kind === "dsn") && input.stage === "data" &&
+    result.type === FailureType.hard
+  ) {
     result = { ...result, type: FailureType.soft, reason: Reason.refused, retry: "schedule" };
   }
   if (input.kind === "http" && input.retryAfterMs !== undefined && result.retry !== "never") {

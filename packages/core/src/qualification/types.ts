@@ -26,6 +26,8 @@ export type QualificationInput =
     action: string;
     status?: string;
     diagnosticCode?: string;
+    /** The SMTP command the remote reply answered, when the report says it (as for `smtp`). */
+    stage?: "connect" | "helo" | "mail" | "rcpt" | "data";
   }
   /** SMPP submit_sm_resp (or data_sm_resp) command_status. */
   | { channel: "sms"; kind: "submit"; commandStatus: number }

@@ -24,6 +24,8 @@ const REFUSED: Expected = [soft, 20];
 const RELAY: Expected = [soft, 3];
 const LOOP: Expected = [soft, 3];
 const DEFERRED: Expected = [ignored, 3];
+/** Refused for the sender's sake (DOMAIN §10): the reason says refused, the type keeps it off the address. */
+const SENDER_REFUSED: Expected = [ignored, 20];
 
 const examples: ReadonlyArray<readonly [family: string, text: string, expected: Expected]> = [
   // --- user unknown, English (hard 1) -------------------------------------------------------
@@ -274,14 +276,14 @@ const examples: ReadonlyArray<readonly [family: string, text: string, expected: 
   [
     "spamhaus",
     "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   [
     "outlook block list",
     "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).",
-    REFUSED,
+    SENDER_REFUSED,
   ],
-  ["microsoft", "550 5.7.606 Access denied, banned sending IP [192.0.2.1].", REFUSED],
+  ["microsoft", "550 5.7.606 Access denied, banned sending IP [192.0.2.1].", SENDER_REFUSED],
   ["barracuda", "554 5.7.1 Message content rejected, UBE, id=00000-22-225", REFUSED],
   [
     "gmail spam",
@@ -308,28 +310,28 @@ const examples: ReadonlyArray<readonly [family: string, text: string, expected: 
   [
     "yahoo tss09",
     "553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred; Retrying will NOT succeed.",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   [
     "gmail auth",
     "550 5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM.",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   [
     "dmarc",
     "550 5.7.1 Unauthenticated email from example.com is not accepted due to domain's DMARC policy.",
-    REFUSED,
+    SENDER_REFUSED,
   ],
-  ["qq dmarc", "550 DMARC check failed.", REFUSED],
+  ["qq dmarc", "550 DMARC check failed.", SENDER_REFUSED],
   [
     "gmail ptr",
     "550 5.7.25 [192.0.2.1] The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP.",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   [
     "postfix ptr",
     "550 5.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   ["size", "552 5.3.4 Message size exceeds fixed limit", REFUSED],
   ["gmail size", "552 5.2.3 Your message exceeded Google's message size limits.", REFUSED],
@@ -344,31 +346,35 @@ const examples: ReadonlyArray<readonly [family: string, text: string, expected: 
     "552 5.7.0 This message was blocked because its content presents a potential security issue.",
     REFUSED,
   ],
-  ["sender", "501 5.1.8 Sender address rejected: Domain not found", REFUSED],
+  ["sender", "501 5.1.8 Sender address rejected: Domain not found", SENDER_REFUSED],
   [
     "sender",
     "553 5.1.8 <bounce@example.com>... Domain of sender address bounce@example.com does not exist",
-    REFUSED,
+    SENDER_REFUSED,
   ],
-  ["sender", "550 5.7.1 Sender address rejected: User unknown in local recipient table", REFUSED],
-  ["cox", "550 5.1.0 <bounce@example.com> sender rejected. AUP#CDRBL", REFUSED],
+  [
+    "sender",
+    "550 5.7.1 Sender address rejected: User unknown in local recipient table",
+    SENDER_REFUSED,
+  ],
+  ["cox", "550 5.1.0 <bounce@example.com> sender rejected. AUP#CDRBL", SENDER_REFUSED],
   ["orange", "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]", REFUSED],
   [
     "orange",
     "550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OFR006_102",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   [
     "orange 5xx",
     "550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later. LPN001_108",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   ["facebook", "550 5.1.1 RCP-P2 Refused due to recipient preferences", REFUSED],
   ["kddi filter", "550 : User unknown", REFUSED],
   [
     "gmx ptr",
     "550 Requested action not taken: mailbox unavailable (invalid DNS PTR resource record)",
-    REFUSED,
+    SENDER_REFUSED,
   ],
   ["de", "554 Transaction failed: Nachricht wurde abgelehnt", REFUSED],
   ["es", "550 Mensaje rechazado", REFUSED],
@@ -400,17 +406,17 @@ const examples: ReadonlyArray<readonly [family: string, text: string, expected: 
   [
     "yahoo tss04",
     "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints",
-    DEFERRED,
+    SENDER_REFUSED,
   ],
   [
     "outlook rp-001",
     "421 RP-001 (BAY004-MC1F41) Unfortunately, some messages from 192.0.2.1 weren't sent. Please try again.",
-    DEFERRED,
+    SENDER_REFUSED,
   ],
   [
     "orange 421",
     "421 mwinf5c77 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR_999 [999]",
-    DEFERRED,
+    SENDER_REFUSED,
   ],
   ["greylisting", "451 4.7.1 Greylisting in action, please come back later", DEFERRED],
   [
@@ -491,7 +497,7 @@ const examples: ReadonlyArray<readonly [family: string, text: string, expected: 
   [
     "4xx policy",
     "450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]",
-    DEFERRED,
+    SENDER_REFUSED,
   ],
   ["system storage", "452 4.3.1 Insufficient system storage", DEFERRED],
   [

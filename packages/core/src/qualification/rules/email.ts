@@ -81,6 +81,52 @@ export const emailRules: readonly Rule[] = [
       .raw`^NET (?:(?:ERR_(?:TLS|SSL)\w*|CERT_\w+|UNABLE_TO_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)\b|.*\b(?:TLS|SSL|STARTTLS|certificate|handshake)\b)`,
   ),
 
+  rule(
+    "email-smtp-auth",
+    ignored,
+    Reason.unreachable,
+    "SMTP AUTH or STARTTLS required/failed (530, 534, 535, 5.7.8): our relay credentials or TLS, never the recipient's",
+    String.raw`^(?:53[045][ -]|5\.7\.8\b|\d{3}[ -]5\.7\.8\b)`,
+  ),
+
+  // ---------------------------------------------------------------------------------------------
+  // Refusals about the sender, 4xx or 5xx (DOMAIN §10): our IP or domain on a blocklist, bad
+  // reputation, sender authentication (SPF, DKIM, DMARC), PTR. Ignored 20: the reason says it was
+  // refused, the type keeps it off the address's counter. Before the 421 / 4.7.x deferrals, which
+  // would call them unreachable.
+  // ---------------------------------------------------------------------------------------------
+  rule(
+    "email-blocklist",
+    ignored,
+    Reason.refused,
+    "IP or domain on a blocklist / bad reputation (Spamhaus, Barracuda, SpamCop, SORBS, Cloudmark, Proofpoint, Outlook S3150/SC-00x, Microsoft 5.7.606)",
+    String
+      .raw`^(?!.*\b(?:content|attachments?|virus|malware)\b).*?(?:\b(?:block ?list(?:ed)?|black ?list(?:ed)?|deny ?list(?:ed)?|DNSBL|RBL|Spamhaus|SpamCop|Barracuda|SORBS|UCEPROTECT|Mailspike|Invaluement|Cloudmark|Proofpoint|Trend ?Micro|SURBL|URIBL|abuseat|reputation|banned sending IP|invalid IP|blocked (?:using|by|for|because|due)|IP (?:address )?(?:is )?(?:blocked|banned|blacklisted|listed)|messages from \S+ weren't sent|permanently deferred|user complaints)\b|(?<!\p{L})(?:Adresse IP source bloqu[ée]e|liste noire|schwarze(?:n)? Liste|lista negra|lista nera|черн(?:ый|ом) списк))`,
+  ),
+  rule(
+    "email-authentication",
+    ignored,
+    Reason.refused,
+    "Authentication failure: DMARC, SPF, DKIM, unauthenticated sender, not authorized (Gmail 5.7.26, Yahoo 5.7.9, Microsoft 5.7.509/AuthRequired, Mail.ru, QQ)",
+    String
+      .raw`(?:\b(?:DMARC|SPF|DKIM|unauthenticated|authentication (?:required|failed|failure|checks? failed|results)|not authenticated|AuthRequired|SenderNotAuthenticated\w*|NotAuthorized|not authori[sz]ed)\b|(?<![\d.])5\.7\.(?:2[3-9]|509|510|511|512|513|515)(?![\d.]))`,
+  ),
+  rule(
+    "email-ptr-required",
+    ignored,
+    Reason.refused,
+    "Reverse DNS / PTR of the sending IP required (Gmail 5.7.25, Postfix 'cannot find your hostname', MagicMail, Outlook 'mismatches client ip')",
+    String
+      .raw`\b(?:PTR|reverse DNS|rDNS|reverse (?:lookup|hostname|DNS lookup|mapping|validation|check)|cannot find your (?:reverse )?hostname|IP name lookup failed|invalid RDNS|no reverse|mismatch(?:es)? client ip|FCrDNS|generic (?:hostname|rDNS|PTR)|dynamic (?:IP|address|pool)|residential)\b`,
+  ),
+  rule(
+    "email-orange-service-refused",
+    ignored,
+    Reason.refused,
+    "Orange/La Poste 5xx 'Service refusé' (reputation block; the 421 form is caught as a deferral)",
+    String.raw`(?<!\p{L})service refus[ée](?!\p{L})`,
+  ),
+
   // ---------------------------------------------------------------------------------------------
   // Deferrals announced by the code itself: 421 (service closing) and 4.7.x (policy deferral).
   // ---------------------------------------------------------------------------------------------
@@ -96,15 +142,8 @@ export const emailRules: readonly Rule[] = [
   // About the sender, our account or our sending rate: never the recipient address's fault.
   // ---------------------------------------------------------------------------------------------
   rule(
-    "email-smtp-auth",
-    ignored,
-    Reason.unreachable,
-    "SMTP AUTH or STARTTLS required/failed (530, 534, 535, 5.7.8): our relay credentials or TLS, never the recipient's",
-    String.raw`^(?:53[045][ -]|5\.7\.8\b|\d{3}[ -]5\.7\.8\b)`,
-  ),
-  rule(
     "email-sender-rejected",
-    soft,
+    ignored,
     Reason.refused,
     "Sender, client host or HELO rejected; sender verification; x.1.7/x.1.8 sender codes (Postfix, Exim, Cox, Spectrum, Yahoo)",
     NOT_4XX +
@@ -358,15 +397,6 @@ export const emailRules: readonly Rule[] = [
   // Refusals (soft 20): reputation, spam, content, authentication, PTR, size, RFC compliance.
   // ---------------------------------------------------------------------------------------------
   rule(
-    "email-blocklist",
-    soft,
-    Reason.refused,
-    "IP or domain on a blocklist / bad reputation (Spamhaus, Barracuda, SpamCop, SORBS, Cloudmark, Proofpoint, Outlook S3150/SC-00x, Microsoft 5.7.606)",
-    NOT_4XX +
-      String
-        .raw`.*?(?:\b(?:block ?list(?:ed)?|black ?list(?:ed)?|deny ?list(?:ed)?|DNSBL|RBL|Spamhaus|SpamCop|Barracuda|SORBS|UCEPROTECT|Mailspike|Invaluement|Cloudmark|Proofpoint|Trend ?Micro|SURBL|URIBL|abuseat|reputation|banned sending IP|invalid IP|blocked (?:using|by|for|because|due)|IP (?:address )?(?:is )?(?:blocked|banned|blacklisted|listed)|messages from \S+ weren't sent|permanently deferred)\b|(?<!\p{L})(?:Adresse IP source bloqu[ée]e|liste noire|schwarze(?:n)? Liste|lista negra|lista nera|черн(?:ый|ом) списк))`,
-  ),
-  rule(
     "email-spam",
     soft,
     Reason.refused,
@@ -383,24 +413,6 @@ export const emailRules: readonly Rule[] = [
     NOT_4XX +
       String
         .raw`.*?\b(?:virus|malware|infected|trojan|ransomware|dangerous|harmful|(?:prohibited|banned|forbidden|blocked|unsafe|executable) (?:attachment|content|file)s?|attachments? (?:type )?(?:is |are )?(?:not allowed|blocked|rejected|prohibited)|content (?:rejected|filter(?:ing)?|policy|not allowed|blocked|denied)|message content|media error|security (?:issue|policy|threat|risk|reasons?))\b`,
-  ),
-  rule(
-    "email-authentication",
-    soft,
-    Reason.refused,
-    "Authentication failure: DMARC, SPF, DKIM, unauthenticated sender, not authorized (Gmail 5.7.26, Yahoo 5.7.9, Microsoft 5.7.509/AuthRequired, Mail.ru, QQ)",
-    NOT_4XX +
-      String
-        .raw`.*?(?:\b(?:DMARC|SPF|DKIM|unauthenticated|authentication (?:required|failed|failure|checks? failed|results)|not authenticated|AuthRequired|SenderNotAuthenticated\w*|NotAuthorized|not authori[sz]ed)\b|(?<![\d.])5\.7\.(?:2[3-9]|509|510|511|512|513|515)(?![\d.]))`,
-  ),
-  rule(
-    "email-ptr-required",
-    soft,
-    Reason.refused,
-    "Reverse DNS / PTR of the sending IP required (Gmail 5.7.25, Postfix 'cannot find your hostname', MagicMail, Outlook 'mismatches client ip')",
-    NOT_4XX +
-      String
-        .raw`.*?\b(?:PTR|reverse DNS|rDNS|reverse (?:lookup|hostname|DNS lookup|mapping|validation|check)|cannot find your (?:reverse )?hostname|IP name lookup failed|invalid RDNS|no reverse|mismatch(?:es)? client ip|FCrDNS|generic (?:hostname|rDNS|PTR)|dynamic (?:IP|address|pool)|residential)\b`,
   ),
   rule(
     "email-message-too-big",
@@ -424,13 +436,6 @@ export const emailRules: readonly Rule[] = [
   // ---------------------------------------------------------------------------------------------
   // Connection trouble, timeouts, expiry, loops, remote system errors (ignored 3 / soft 3).
   // ---------------------------------------------------------------------------------------------
-  rule(
-    "email-orange-service-refused",
-    soft,
-    Reason.refused,
-    "Orange/La Poste 5xx 'Service refusé' (reputation block; the 421 form is caught as a deferral)",
-    NOT_4XX + String.raw`.*?(?<!\p{L})service refus[ée](?!\p{L})`,
-  ),
   rule(
     "email-connection",
     ignored,
