@@ -4,7 +4,7 @@ import type { EmailOutcome, PushOutcome, SmsOutcome } from "./outcomes.ts";
  * Magic recipients: addresses that always give one outcome, whatever the scenario's mix.
  *
  * Email: the local part (before any `+tag`) names the outcome — `success@`, `unknown@`,
- * `bounce@`, `softbounce@`, `mailboxfull@`, `full-after-data@`, `disabled@`, `spam@`,
+ * `bounce@`, `softbounce@`, `mailboxfull@`, `full-after-data@`, `disabled@`, `spam@`, `blocked@`,
  * `trylater@`, `greylist@`, `drop@`, `ooto@`, `complaint@` — at any domain; and any address at a
  * domain that starts with `unknown-domain` or ends with `.invalid` is a bad domain.
  */
@@ -17,6 +17,7 @@ export const emailMagic: Record<string, EmailOutcome> = {
   "full-after-data": "mailboxFullAfterData",
   disabled: "disabled",
   spam: "spam",
+  blocked: "blocked",
   trylater: "tryLater",
   greylist: "greylist",
   drop: "drop",

@@ -35,8 +35,13 @@ export const emailOutcomes = {
   badDomain: { expected: failed("soft", 2) },
   /** 550 5.2.1: account disabled. */
   disabled: { expected: failed("soft", 4) },
-  /** 554 5.7.1: spam or policy refusal. */
+  /** 554 5.7.1: the message's content refused as spam. */
   spam: { expected: failed("soft", 20) },
+  /**
+   * 554 5.7.1: our sending IP on a blocklist or of bad reputation. DOMAIN §10: a refusal about
+   * the sender, not the address: ignored 20 (retried, never counted).
+   */
+  blocked: { expected: failed("ignored", 20) },
   /** 421 4.7.0 and the connection closes. */
   tryLater: { expected: failed("ignored", 3) },
   /** 450 4.7.1 greylisting. */

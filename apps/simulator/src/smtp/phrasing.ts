@@ -25,6 +25,7 @@ export type RejectionOutcome = Extract<
   | "badDomain"
   | "disabled"
   | "spam"
+  | "blocked"
   | "tryLater"
   | "greylist"
   | "mailboxFullAfterData"
@@ -96,8 +97,14 @@ export const phrasebook: Record<MtaFamily, Record<RejectionOutcome, readonly Rep
     spam: t(
       554,
       "5.7.1",
-      "Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{ip}",
       "<{rcpt}>: Recipient address rejected: Message rejected as spam",
+      "{id}: Message content rejected as spam (SpamAssassin score 12.4)",
+    ),
+    blocked: t(
+      554,
+      "5.7.1",
+      "Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{ip}",
+      "Service unavailable; Client host [{ip}] blocked using b.barracudacentral.org",
     ),
     tryLater: t(
       421,
@@ -139,8 +146,14 @@ export const phrasebook: Record<MtaFamily, Record<RejectionOutcome, readonly Rep
     spam: t(
       554,
       "5.7.1",
-      "JunkMail rejected - {host} [{ip}] is in an RBL, see https://www.spamhaus.org/query/ip/{ip}",
       "Rejected: this message looks like spam (SpamAssassin score too high)",
+      "This message was classified as SPAM and may not be delivered",
+    ),
+    blocked: t(
+      554,
+      "5.7.1",
+      "JunkMail rejected - {host} [{ip}] is in an RBL, see https://www.spamhaus.org/query/ip/{ip}",
+      "{ip} is listed in bl.spamcop.net; see https://www.spamcop.net/bl.shtml?{ip}",
     ),
     tryLater: t(
       421,
@@ -184,6 +197,12 @@ export const phrasebook: Record<MtaFamily, Record<RejectionOutcome, readonly Rep
       "5.7.1",
       "Message rejected as spam by Content Filtering.",
       "Your message was rejected by the recipient's anti-spam filter",
+    ),
+    blocked: t(
+      554,
+      "5.7.1",
+      "Service unavailable; Client host [{ip}] blocked using Spamhaus",
+      "Access denied, [{ip}] is on a block list maintained by this organization",
     ),
     tryLater: t(
       421,
@@ -237,6 +256,12 @@ export const phrasebook: Record<MtaFamily, Record<RejectionOutcome, readonly Rep
       "[{ip}] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. For more information, go to https://support.google.com/mail/?p=UnsolicitedMessageError {id} - gsmtp",
       "This message was blocked because its content presents a potential security issue. Please visit https://support.google.com/mail/?p=BlockedMessage to review our message content and attachment content guidelines. {id} - gsmtp",
     ),
+    blocked: t(
+      554,
+      "5.7.1",
+      "[{ip}] The IP you're using to send mail is not authorized to send email directly to our servers. Please use the SMTP relay at your service provider instead. Learn more at https://support.google.com/mail/?p=NotAuthorizedError {id} - gsmtp",
+      "[{ip}] Messages missing a valid address in From: header, or having no From: header, are not accepted due to our sender reputation policy. {id} - gsmtp",
+    ),
     tryLater: t(
       421,
       "4.7.0",
@@ -284,6 +309,12 @@ export const phrasebook: Record<MtaFamily, Record<RejectionOutcome, readonly Rep
       "Mailbox disabled, not accepting messages",
     ),
     spam: t(
+      554,
+      "5.7.1",
+      "Message rejected as spam by Content Filtering. (SPM-001)",
+      "Your message was detected as spam and rejected by Microsoft 365 content filtering",
+    ),
+    blocked: t(
       554,
       "5.7.1",
       "Unfortunately, messages from [{ip}] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors.",
@@ -334,14 +365,20 @@ export const phrasebook: Record<MtaFamily, Record<RejectionOutcome, readonly Rep
     spam: t(
       554,
       "5.7.1",
-      `[BL21] Connections will not be accepted from {ip}, because the ip is in Spamhaus's list; see ${YAHOO_CODES}`,
       `Message not accepted for policy reasons. See ${YAHOO_CODES}`,
+      `Message rejected as spam. See ${YAHOO_CODES}`,
+    ),
+    blocked: t(
+      554,
+      "5.7.1",
+      `[BL21] Connections will not be accepted from {ip}, because the ip is in Spamhaus's list; see ${YAHOO_CODES}`,
+      `[TSS09] All messages from {ip} will be permanently deferred; Retrying will NOT succeed. See ${YAHOO_CODES}`,
     ),
     tryLater: t(
       421,
       "4.7.0",
-      `[TSS04] Messages from {ip} temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see ${YAHOO_CODES}`,
-      `[TSS09] All messages from {ip} will be permanently deferred; Retrying will NOT succeed. See ${YAHOO_CODES}`,
+      `[TS01] Messages from {ip} temporarily deferred due to excessive connections; see ${YAHOO_CODES}`,
+      `[TS03] Service temporarily unavailable, please try again later; see ${YAHOO_CODES}`,
     ),
     greylist: t(
       450,

@@ -70,6 +70,7 @@ const REJECTIONS = new Set<EmailOutcome>([
   "badDomain",
   "disabled",
   "spam",
+  "blocked",
   "tryLater",
   "greylist",
 ]);
