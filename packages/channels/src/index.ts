@@ -23,6 +23,7 @@ export {
 export { type VapidVerdict, VapidVerifier } from "./push/vapid.ts";
 export { type Aes128gcmDecryption, decryptAes128gcm, type PushRecipient } from "./push/ece.ts";
 export * from "./email/email-channel.ts";
+export * from "./email/bounce/parse.ts";
 export { generateVapidKeys } from "./push/keys.ts";
 // SMPP wire format, shared by the SMS channel and the simulator's SMSC.
 export * from "./sms/codec.ts";
@@ -56,3 +57,4 @@ export {
   type SubmitRequest,
   type SubmitResult,
 } from "./sms/smpp-client.ts";
+export * from "./email/bounce/qualify.ts";
