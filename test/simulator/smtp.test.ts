@@ -530,8 +530,9 @@ describe("remote mail server", () => {
     const parsed = await simpleParser(message.raw);
     expect(parsed.headers.get("auto-submitted")).toBe("auto-replied");
     expect(parsed.inReplyTo).toBe("<m-ooto@sender.example>");
+    // RFC 3834 §3.1.5: the original's subject, after a responder's prefix.
     expect(parsed.subject).toMatch(
-      /^(?:Automatic reply: Meeting|Out of [Oo]ffice.*|Auto(?: Response)?: Meeting)$/u,
+      /^(?:Automatic reply|Out of [Oo]ffice(?: AutoReply| Re)?|Auto(?: Response)?): Meeting$|^Out of office \(was: Meeting\)$/u,
     );
     expect(parsed.from?.value[0]?.address).toBe("ooto@example.com");
     expect(ctx.ledger.get("m-ooto@sender.example")).toMatchObject([{
@@ -539,6 +540,41 @@ describe("remote mail server", () => {
       expected: { status: "sent" },
       async: { kind: "autoReply", sentAt: expect.any(String), detail: { subject: parsed.subject } },
     }]);
+  });
+
+  it("folds a long non-ASCII report subject so that decoders show no leading space", async () => {
+    const subject = "Votre facture d'été — numéro 2026-0042, à régler avant le 15 décembre";
+    for (const local of ["bounce", "ooto"]) {
+      const from = `bounces+fold-${local}@sender.example`;
+      await send(server.port, `${local}@example.com`, { from, subject });
+      const message = await relay.waitFor((m) => m.to.includes(from));
+      const head = message.raw.slice(0, message.raw.indexOf("\r\n\r\n"));
+      expect(head, local).not.toMatch(/^Subject:\r\n/mu);
+      const parsed = await simpleParser(message.raw);
+      expect(parsed.subject, local).not.toMatch(/^\s/u);
+      expect(parsed.subject, local).toContain(subject);
+      if (local === "bounce") expect(parsed.headers.get("auto-submitted")).toBe("auto-generated");
+    }
+  });
+
+  it("sends no report for a message with a null sender (RFC 5321 §4.5.5)", async () => {
+    const transport = client(server.port);
+    try {
+      await transport.sendMail({
+        envelope: { from: "", to: ["bounce@example.com"] },
+        raw: "From: <>\r\nTo: bounce@example.com\r\nSubject: a report\r\n" +
+          "Message-ID: <m-null@sender.example>\r\n\r\nA report of ours.\r\n",
+      });
+    } finally {
+      transport.close();
+    }
+    const [entry] = ctx.ledger.get("m-null@sender.example") as LedgerEntry[];
+    expect(entry).toMatchObject({
+      outcome: "bounceLater",
+      expected: { status: "sent" },
+      extra: { envelopeFrom: "" },
+    });
+    expect(entry!.async).toBeUndefined();
   });
 
   it("delivers an RFC 5965 ARF complaint for complaint@ with the original message", async () => {

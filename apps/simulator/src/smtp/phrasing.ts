@@ -583,13 +583,14 @@ export const bounceStyles: Record<MtaFamily, BounceStyle> = {
 };
 
 /** Auto-reply subjects (RFC 3834): Outlook's "Automatic reply", Gmail's vacation, Notes' "Auto". */
+/** Auto-reply subjects: each carries the original's (RFC 3834 §3.1.5: "Auto: " and the subject). */
 export const autoReplySubjects: Record<MtaFamily, readonly ((subject: string) => string)[]> = {
-  postfix: [(s) => `Out of Office: ${s}`, () => "Out of office"],
-  exim: [(s) => `Auto: ${s}`, () => "Out of office"],
+  postfix: [(s) => `Out of Office: ${s}`, (s) => `Auto: ${s}`],
+  exim: [(s) => `Auto: ${s}`, (s) => `Out of office (was: ${s})`],
   exchange: [(s) => `Automatic reply: ${s}`, (s) => `Out of Office AutoReply: ${s}`],
-  gmail: [() => "Out of office", (s) => `Out of Office Re: ${s}`],
+  gmail: [(s) => `Out of office Re: ${s}`, (s) => `Auto: ${s}`],
   outlook: [(s) => `Automatic reply: ${s}`],
-  yahoo: [(s) => `Auto Response: ${s}`, () => "Out of office"],
+  yahoo: [(s) => `Auto Response: ${s}`, (s) => `Auto: ${s}`],
 };
 
 export const autoReplyBodies: readonly string[] = [

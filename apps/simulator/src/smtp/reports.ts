@@ -52,21 +52,27 @@ export function encodeHeaderValue(value: string): string {
   return words.join(" ");
 }
 
-/** `Name: value`, folded at white space so that lines stay under 78 characters where possible. */
+/**
+ * `Name: value`, folded at white space so that lines stay under 78 characters where possible.
+ * Never folded right after the colon: `Subject:` CRLF SP `=?UTF-8?…` unfolds to `Subject:  =?…`
+ * and decoders (Python's email, mailparser) then show the text with a leading space; the first
+ * word stays on the name's line even when it is long.
+ */
 export function headerLine(name: string, value: string): string {
   const line = `${name}: ${value}`;
   if (line.length <= 78) return line;
   const out: string[] = [];
-  let current = "";
-  for (const word of line.split(" ")) {
-    if (current && current.length + 1 + word.length > 78) {
+  const [first, ...words] = value.split(" ");
+  let current = `${name}: ${first}`;
+  for (const word of words) {
+    if (current.length + 1 + word.length > 78) {
       out.push(current);
       current = ` ${word}`;
     } else {
-      current = current ? `${current} ${word}` : word;
+      current = `${current} ${word}`;
     }
   }
-  if (current) out.push(current);
+  out.push(current);
   return out.join(CRLF);
 }
 
@@ -141,7 +147,8 @@ export function buildDsn(input: DsnInput): string {
     messageId: input.messageId,
     boundary: input.boundary,
     reportType: "delivery-status",
-    extraHeaders: [["Auto-Submitted", "auto-replied"]],
+    // RFC 3834 §5: a DSN is auto-generated; auto-replied is for responders.
+    extraHeaders: [["Auto-Submitted", "auto-generated"]],
     parts: [
       {
         headers: [["Content-Description", "Notification"]],

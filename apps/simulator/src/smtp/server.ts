@@ -514,6 +514,16 @@ export async function startSmtpServer(
     );
     const receivedAt = new Date();
     for (const r of recipients) {
+      // RFC 5321 §4.5.5: a message with a null reverse-path (`MAIL FROM:<>`, itself a report)
+      // never gets a report back, whatever the outcome would send (RFC 3834 §2 for auto-replies):
+      // accepted, and that is all it will hear.
+      if (!state.from && REPORTED.has(r.outcome)) {
+        record(r, idFor(r), state, { smtp: accepted }, "data", {
+          expected: { status: "sent", retried: false },
+          extra: { note: "null sender: no report is sent for it (RFC 5321 §4.5.5)" },
+        });
+        continue;
+      }
       const report = planReport(r, session, state, headers, headerText, message, receivedAt);
       if (!report) {
         record(r, idFor(r), state, { smtp: accepted }, "data");
