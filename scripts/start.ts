@@ -31,8 +31,14 @@ const simulator = await startSimulator(defaultScenario(), simConfig).catch((erro
 // The simulator's push service is on loopback: allowed for this gateway only (SENDGATE_PUSH_ALLOW).
 const simHost = parseAllowList(simConfig.host);
 if (!simHost.ok) throw new Error(simHost.error);
+// The bounce listener on loopback (any free port, unless SENDGATE_BOUNCE_LISTEN says where):
+// the simulator's mail server sends its DSNs, auto-replies and complaints there.
 const gateway = await startGateway(
-  { ...config, pushAllow: [...config.pushAllow, ...simHost.allow] },
+  {
+    ...config,
+    bounceListen: config.bounceListen ?? { host: "127.0.0.1", port: 0 },
+    pushAllow: [...config.pushAllow, ...simHost.allow],
+  },
   { logger: createLogger({ level: config.logLevel }) },
 ).catch(async (error: unknown) => {
   console.error(
@@ -141,6 +147,24 @@ if (!config.emailRelay) {
     unsubscribeBaseUrl: `${config.publicUrl ?? gateway.url}/u/`,
   });
 }
+// The simulator's reports go to the VERP return path by way of the gateway's bounce listener.
+if (gateway.bounceUrl) {
+  const listener = new URL(gateway.bounceUrl);
+  const res = await fetch(`${simulator.urls.control[0]}/scenario`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      email: {
+        reportTo: "envelope",
+        relay: {
+          host: listener.hostname.replace(/^\[(.*)\]$/u, "$1"),
+          port: Number(listener.port),
+        },
+      },
+    }),
+  });
+  if (!res.ok) throw new Error(`the simulator refused its relay: ${await res.text()}`);
+}
 // SMS through the simulator's SMSC (its default account), unless an operator's provider exists.
 const smsProviders = await api<{ items: { id: string }[] }>("GET", "/v1/sms/providers");
 if (smsProviders.items.length === 0 || smsProviders.items.some((p) => p.id === "simulator")) {
@@ -165,6 +189,9 @@ console.log(
   })`,
 );
 console.log(`  API reference   ${gateway.url}/docs   (OpenAPI: ${gateway.url}/openapi.json)`);
+if (gateway.bounceUrl) {
+  console.log(`  bounces         ${gateway.bounceUrl}   (SMTP, for the bounce domain)`);
+}
 console.log(
   config.adminKey
     ? "  operator key    the SENDGATE_ADMIN_KEY you set"

@@ -172,6 +172,7 @@ export type {
   AddressRow,
   CounterDelta,
   DomainFlowRow,
+  EmailReportRow,
   EntryRow,
   EventRow,
   Hold,

@@ -801,3 +801,73 @@ export const bindSlots = (now: string): SQL =>
 /** Releases every slot a stopping dispatcher holds. */
 export const releaseBindSlots = (holder: string): SQL =>
   sql`delete from sms_bind_leases where holder = ${holder}`;
+
+// ---------------------------------------------------------------------------------------------
+// Email reports: bounces, auto-replies, complaints (stored raw, then applied)
+
+export interface EmailReportRow {
+  id: number;
+  source: string;
+  envelopeFrom: string | null;
+  envelopeTo: string | null;
+  raw: Uint8Array;
+  tries: number;
+  receivedAt: string;
+}
+
+/** Reports not applied yet, and those whose retry came due, locked (SKIP LOCKED: shared work). */
+export const lockEmailReports = (now: string, limit: number): SQL =>
+  sql`with fresh as (
+        select id from email_reports where state = 'pending' order by id limit ${limit}
+        for update skip locked
+      ), due as (
+        select id from email_reports where state = 'waiting' and retry_at <= ${now}::timestamptz
+        order by retry_at limit ${limit} for update skip locked
+      )
+      select r.id::float8 as id, r.source, r.envelope_from as "envelopeFrom",
+        r.envelope_to as "envelopeTo", r.raw, r.tries, r.received_at as "receivedAt"
+      from email_reports r where r.id in (select id from fresh union all select id from due)
+      order by r.id`;
+
+/** What applying decided for each report: its state, what it was, the message it named. */
+export const markEmailReports = (
+  rows: readonly {
+    id: number;
+    state: "applied" | "unmatched" | "ignored" | "waiting";
+    kind: string | null;
+    messageId: number | null;
+    retryAt: string | null;
+    detail: unknown;
+  }[],
+  at: string,
+): SQL =>
+  sql`update email_reports r set state = x.state, kind = x.kind, message_id = x.message_id,
+        retry_at = x.retry_at, detail = x.detail, tries = r.tries + 1,
+        applied_at = case when x.state = 'waiting' then null else ${at}::timestamptz end
+      from json_to_recordset(${
+    json(rows.map((r) => ({
+      id: r.id,
+      state: r.state,
+      kind: r.kind,
+      message_id: r.messageId,
+      retry_at: r.retryAt,
+      detail: r.detail ?? null,
+    })))
+  }::json) as x(id bigint, state text, kind text, message_id bigint, retry_at timestamptz,
+        detail jsonb)
+      where r.id = x.id`;
+
+/** Reports by state, with the oldest of each (operators' view). */
+export const emailReportCounts = (): SQL =>
+  sql`select state, coalesce(kind, '') as kind, count(*)::int as count,
+        min(received_at) as oldest
+      from email_reports group by state, kind order by state, kind`;
+
+/** Reports of a state, newest first, from a cursor (an id), without their raw bytes. */
+export const emailReportsPage = (state: string, before: number | null, limit: number): SQL =>
+  sql`select id::float8 as id, source, received_at as "receivedAt", envelope_from as "envelopeFrom",
+        envelope_to as "envelopeTo", origin, size, state, kind, message_id::float8 as "messageId",
+        tries, applied_at as "appliedAt", detail
+      from email_reports
+      where state = ${state} and (${before}::bigint is null or id < ${before}::bigint)
+      order by id desc limit ${limit}`;

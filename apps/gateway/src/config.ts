@@ -75,6 +75,15 @@ const schema = z.object({
   SENDGATE_BOUNCE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/u, "a domain").default(
     "bounces.sendgate.localhost",
   ),
+  /**
+   * Where the bounce listener takes reports (SMTP, `host:port`, e.g. `0.0.0.0:25`); unset: no
+   * listener (reports can still be imported). It accepts mail for the email channel's bounce
+   * domain only.
+   */
+  SENDGATE_BOUNCE_LISTEN: z.string().regex(
+    /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/u,
+    "host:port (port 0: any free port)",
+  ).optional(),
   /** The gateway's public URL (unsubscribe links); default: where it listens. */
   SENDGATE_PUBLIC_URL: z.string().url().refine((u) => /^https?:/u.test(u), "an http(s) URL")
     .optional(),
@@ -112,6 +121,7 @@ export type Config = {
   emailRelay: string | undefined;
   smppUrl: string | undefined;
   bounceDomain: string;
+  bounceListen: { host: string; port: number } | undefined;
   publicUrl: string | undefined;
   vapidSubject: string | undefined;
 };
@@ -150,6 +160,15 @@ export function parseConfig(
       emailRelay: e.SENDGATE_EMAIL_RELAY,
       smppUrl: e.SENDGATE_SMPP_URL,
       bounceDomain: e.SENDGATE_BOUNCE_DOMAIN,
+      bounceListen: e.SENDGATE_BOUNCE_LISTEN
+        ? {
+          host: e.SENDGATE_BOUNCE_LISTEN.slice(0, e.SENDGATE_BOUNCE_LISTEN.lastIndexOf(":"))
+            .replace(/^\[(.*)\]$/u, "$1"),
+          port: Number(
+            e.SENDGATE_BOUNCE_LISTEN.slice(e.SENDGATE_BOUNCE_LISTEN.lastIndexOf(":") + 1),
+          ),
+        }
+        : undefined,
       publicUrl: e.SENDGATE_PUBLIC_URL,
       vapidSubject: e.SENDGATE_VAPID_SUBJECT,
     },

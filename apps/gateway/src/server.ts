@@ -8,6 +8,7 @@ import { bootstrapKey, ensureInstance } from "./services/keys.ts";
 import { syncShippedRules } from "./services/rules.ts";
 import { loadChannelSettings, putChannel } from "./services/channel-settings.ts";
 import { loadProviders, putProvider } from "./services/sms-providers.ts";
+import { type RunningBounceListener, startBounceListener } from "./bounce-listener.ts";
 import { type ChannelRegistry, createChannelRegistry } from "./dispatcher/channels.ts";
 import { type RunningDispatcher, startDispatcher } from "./dispatcher/dispatcher.ts";
 
@@ -69,6 +70,8 @@ async function bootstrapChannels(database: Database, config: Config, logger: Log
 
 export interface RunningGateway {
   url: string;
+  /** The bounce listener's `smtp://host:port`, when SENDGATE_BOUNCE_LISTEN started one. */
+  bounceUrl?: string;
   database: Database;
   logger: Logger;
   close(): Promise<void>;
@@ -204,12 +207,47 @@ export async function startGateway(
         leaseMs: config.leaseSeconds * 1000,
       });
     }
+    let bounces: RunningBounceListener | null = null;
+    if (config.bounceListen) {
+      let cached: { at: number; domains: string[] } | null = null;
+      bounces = await startBounceListener({
+        database,
+        logger,
+        host: config.bounceListen.host,
+        port: config.bounceListen.port,
+        // The email channel's bounce domain (it may change), else the configured default.
+        domains: async () => {
+          if (cached && Date.now() - cached.at < 5_000) return cached.domains;
+          const email = (await loadChannelSettings(database)).find((c) => c.channel === "email");
+          const domains = [email?.settings.bounceDomain ?? config.bounceDomain];
+          cached = { at: Date.now(), domains };
+          return domains;
+        },
+      }).catch(async (error: NodeJS.ErrnoException) => {
+        // What this start already opened is closed again before the error goes up.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await dispatcher?.stop();
+        await registry?.close();
+        throw error.code === "EADDRINUSE" || error.code === "EACCES" ||
+            error.code === "EADDRNOTAVAIL"
+          ? new StartupError(
+            "SENDGATE_BOUNCE_LISTEN",
+            `cannot listen on ${config.bounceListen!.host}:${
+              config.bounceListen!.port
+            } (${error.code})`,
+          )
+          : error;
+      });
+      logger.info({ url: bounces.url }, "bounce listener listening");
+    }
     return {
       url,
+      ...(bounces ? { bounceUrl: bounces.url } : {}),
       database,
       logger,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await bounces?.close();
         await dispatcher?.stop();
         await registry?.close();
         await database.close();

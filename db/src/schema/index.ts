@@ -7,3 +7,4 @@ export * from "./domain-rules.ts";
 export * from "./jobs.ts";
 export * from "./sending.ts";
 export * from "./sms.ts";
+export * from "./email.ts";

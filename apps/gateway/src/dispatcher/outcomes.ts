@@ -60,13 +60,14 @@ export interface OutcomeContext {
 }
 
 /**
- * An asynchronous report of a message's fate (an SMS delivery receipt, by SMPP or HTTP callback):
- * qualified by the core like a reply, applied as a `receipt` event or a failure of origin
- * `receipt`.
+ * An asynchronous report of a message's fate: an SMS delivery receipt (by SMPP or HTTP callback),
+ * qualified by the core like a reply and applied as a `receipt` event or a failure of origin
+ * `receipt`; or one failed recipient of an email bounce (a DSN or a plain-text report), applied
+ * as a failure of origin `bounce` (a second bounce for the same attempt changes nothing).
  */
 export interface ReportOutcome {
   kind: "report";
-  input: Extract<QualificationInput, { kind: "receipt" }>;
+  input: Extract<QualificationInput, { kind: "receipt" } | { kind: "dsn" }>;
 }
 export type AnyOutcome = SendOutcome | ReportOutcome;
 
@@ -136,7 +137,7 @@ function judge(
   }
   let input: QualificationInput | null;
   let failure: Failure | null = null;
-  if (outcome.kind === "report") {
+  if (outcome.kind === "report" && outcome.input.kind === "receipt") {
     const q = qualified ?? qualify(ctx.rules, outcome.input);
     const stat = outcome.input.stat;
     if (q.verdict.outcome === "success" || q.verdict.outcome === "intermediate") {
@@ -198,11 +199,17 @@ function judge(
     ...base,
     event: {
       type: "failure",
-      origin: outcome.kind === "report" ? "receipt" : "sync",
+      origin: outcome.kind !== "report"
+        ? "sync"
+        : outcome.input.kind === "receipt"
+        ? "receipt"
+        : "bounce",
       attempt,
       failure: failure!,
       retryAt: decision?.at ?? null,
-      ...(outcome.kind === "report" ? { stat: outcome.input.stat } : {}),
+      ...(outcome.kind === "report" && outcome.input.kind === "receipt"
+        ? { stat: outcome.input.stat }
+        : {}),
     },
     text,
     normalized,
@@ -316,7 +323,11 @@ export async function applyToLocked(
   // 2. Domains (email): error statistics, suspensions. Before anything else is written: the
   // claims lock these rows too, before the counters, and one order everywhere means waits, not
   // deadlocks.
-  const suspended = channel === "email" ? await applyDomainResults(tx, judged, ctx, at) : [];
+  // A bounce days later is no result of the domain's sending now: its send was counted then.
+  const sendResults = judged.filter((_, i) => outcomes[i]!.kind !== "report");
+  const suspended = channel === "email" && sendResults.length
+    ? await applyDomainResults(tx, sendResults, ctx, at)
+    : [];
 
   // 3. The messages' transitions.
   const decisions = judged.map((j) => decide(j.message, j.event));
@@ -337,7 +348,7 @@ export async function applyToLocked(
       const o = outcomeOf.get(d.row.id);
       const carrier = o?.kind === "accepted" && o.provider
         ? { provider: o.provider, providerMessageId: o.remoteId ?? null }
-        : o?.kind === "report"
+        : o?.kind === "report" && o.input.kind === "receipt"
         ? { provider: o.input.provider ?? null }
         : null;
       return j.verdict
