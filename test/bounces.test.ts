@@ -235,6 +235,19 @@ describeBackends("bounces, auto-replies and complaints back through the listener
     );
     // A forged token (its MAC does not match): kept, visible, and no quarantine from it.
     expect(kept).toMatchObject({ state: "unmatched" });
+    // Visible to operators, without its raw bytes; refused to an instance's key.
+    const view = await (await s().call("GET", "/v1/email/reports?state=unmatched")).json();
+    expect(view.items[0]).toMatchObject({
+      state: "unmatched",
+      source: "smtp",
+      detail: { note: expect.stringMatching(/token/u) },
+    });
+    expect(view.items[0].raw).toBeUndefined();
+    expect(view.counts).toEqual(expect.arrayContaining([expect.objectContaining({
+      state: "unmatched",
+    })]));
+    const instance = await s().key(`bounce-viewer-${s().database.kind}`);
+    expect((await s().call("GET", "/v1/email/reports", { key: instance })).status).toBe(403);
     const [q] = await s().database.rows<{ n: number }>(
       sql`select count(*)::int as n from quarantine where address = 'victim@example.org'`,
     );

@@ -4,6 +4,7 @@ import { registerDeliveryRoutes } from "./deliveries/index.ts";
 import { registerDomainRuleRoutes } from "./domain-rules/index.ts";
 import { registerKeyRoutes } from "./keys/index.ts";
 import { registerQualificationRoutes } from "./qualification/index.ts";
+import { registerEmailReportRoutes } from "./email-reports/index.ts";
 import { registerSmsRoutes } from "./sms/index.ts";
 import { registerSmsCallbackRoutes } from "./sms/callbacks.ts";
 import { registerQuarantineRoutes } from "./quarantine/index.ts";
@@ -19,5 +20,6 @@ export function registerRoutes(app: App, deps: AppDeps): void {
   registerKeyRoutes(app, deps);
   registerChannelRoutes(app, deps);
   registerSmsRoutes(app, deps);
+  registerEmailReportRoutes(app, deps);
   registerSmsCallbackRoutes(app, deps);
 }

@@ -310,3 +310,28 @@ export async function applyEmailReports(
     touched: result.touched,
   };
 }
+
+/** Counts by state and kind, and one state's reports newest first (below the id `before`). */
+export async function listEmailReports(
+  deps: { database: Database },
+  state: string,
+  limit: number,
+  before: number | null,
+) {
+  const [counts, items] = await Promise.all([
+    execute<{ state: string; kind: string; count: number; oldest: string }>(
+      deps.database,
+      plans.emailReportCounts(),
+    ),
+    execute<Record<string, unknown> & { id: number }>(
+      deps.database,
+      plans.emailReportsPage(state, before, limit),
+    ),
+  ]);
+  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+  return {
+    counts: counts.map((c) => ({ ...c, oldest: iso(c.oldest)! })),
+    items: items.map((r) => ({ ...r, receivedAt: iso(r.receivedAt), appliedAt: iso(r.appliedAt) })),
+    next: items.length === limit ? items[items.length - 1]!.id : null,
+  };
+}
