@@ -196,15 +196,20 @@ describe.each(backends().map((b) => b.name))("npm run load on %s", (backend) => 
   it(
     "fails, naming the messages, when the gateway's statuses disagree with the ledger",
     async () => {
-      // Bounces after acceptance: until the feedback loop reads them, the gateway says sent where
-      // DOMAIN says failed. The runner must see it and exit non-zero.
+      // Bounces after acceptance that go where the gateway never sees them (the scenario sends
+      // them to another domain's postmaster; the bounce listener refuses it: no open relay): the
+      // gateway says sent where DOMAIN says failed. The runner must see it and exit non-zero.
       const dir = mkdtempSync(join(tmpdir(), "sendgate-load-test-"));
       try {
         const scenario = join(dir, "bounces.json");
         writeFileSync(
           scenario,
           JSON.stringify({
-            email: { mix: { bounceLater: 1 }, asyncDelay: { minMs: 60_000, maxMs: 60_000 } },
+            email: {
+              mix: { bounceLater: 1 },
+              reportTo: "postmaster@elsewhere.example",
+              asyncDelay: { minMs: 300, maxMs: 300 },
+            },
           }),
         );
         const { code, stdout, output } = await run(

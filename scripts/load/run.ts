@@ -72,8 +72,9 @@ export interface LoadReport extends Omit<Verdict, "problems"> {
  * DOMAIN §10 qualifies (hard, soft, ignored), so that a run checks qualification and retries
  * and not only delivery. Left out, to be added with a scenario: outcomes that kill a whole SMTP
  * connection (tryLater, drop); push 429s, which pause the whole push service for their Retry-After
- * (1 % of them, even 1 s each, keep it paused most of the time, as a polite sender must); and
- * asynchronous reports (bounces, complaints: the feedback-loop issue).
+ * (1 % of them, even 1 s each, keep it paused most of the time, as a polite sender must). The
+ * asynchronous reports are in: DSNs (hard and soft), auto-replies and complaints, sent by the
+ * simulator to the gateway's bounce listener, and SMS receipts.
  */
 export const defaultLoadScenario = {
   seed: 1,
@@ -86,7 +87,13 @@ export const defaultLoadScenario = {
       disabled: 1,
       spam: 1,
       greylist: 2,
+      bounceLater: 2,
+      softBounceLater: 1,
+      autoReply: 1,
+      complaint: 1,
     },
+    reportTo: "envelope",
+    asyncDelay: { minMs: 50, maxMs: 1_000 },
   },
   push: {
     mix: { accept: 92, gone: 3, notFound: 1, serverError: 3, unavailable: 1 },
@@ -115,6 +122,22 @@ export const defaultLoadScenario = {
 const RETRY_POLICY = { steps: [{ count: 2, intervalSeconds: 2 }] };
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * Whether asynchronous outcomes are still on their way: reports the simulator has scheduled and
+ * not sent, or email reports the gateway stored and has not applied yet.
+ */
+async function asyncPending(simulator: string, api: Api): Promise<boolean> {
+  const health = await (await fetch(`${simulator}/health`)).json() as { asyncPending?: number };
+  if ((health.asyncPending ?? 0) > 0) return true;
+  const reports = await api.call<{ counts: { state: string; count: number }[] }>(
+    "GET",
+    "/v1/email/reports?limit=1",
+  ).catch(() => ({ counts: [] }));
+  return reports.counts.some((c) =>
+    (c.state === "pending" || c.state === "waiting") && c.count > 0
+  );
+}
 
 /** Starts the repository's simulator (`npm run simulator`) on free loopback ports. */
 async function startSimulatorProcess(): Promise<
@@ -307,6 +330,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           new URL(smpp!).port
         }?binds=2&window=50`,
         SENDGATE_BOUNCE_DOMAIN: "bounces.load.sendgate.localhost",
+        // The simulator's reports come back here (its relay is set below).
+        SENDGATE_BOUNCE_LISTEN: "127.0.0.1:0",
         SENDGATE_VAPID_SUBJECT: "mailto:load@sendgate.localhost",
       });
       if (!parsed.ok) throw new Error(`gateway configuration: ${parsed.errors.join("; ")}`);
@@ -315,6 +340,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       });
       cleanups.push(() => gateway.close());
       database = gateway.database.kind;
+      if (gateway.bounceUrl && scenario !== undefined) {
+        const listener = new URL(gateway.bounceUrl);
+        const given = scenario as { email?: Record<string, unknown> };
+        const res = await fetch(`${simulator}/scenario`, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            ...given,
+            email: {
+              ...given.email,
+              relay: { host: listener.hostname, port: Number(listener.port) },
+            },
+          }),
+        });
+        if (!res.ok) throw new Error(`the simulator refused its relay: ${await res.text()}`);
+      }
       api = new Api(gateway.url, key);
     }
 
@@ -426,6 +467,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     // Wait for every delivery to finish, or the deadline.
     type Counts = { counts: { byStatus: Record<string, number> }; state: string };
     let timedOut = false;
+    let quiet = 0;
     for (;;) {
       const views = await Promise.all(
         deliveries.map((d) => api.call<Counts>("GET", `/v1/deliveries/${d.id}`)),
@@ -447,9 +489,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         elapsedSeconds: elapsed(),
       });
       if (views.every((v) => v.state === "finished" || v.state === "cancelled")) {
-        if (awaiting === 0) break;
-        const mine = `+44${runDigits}`;
-        if (awaiting <= (await noReceiptExpected(simulator!, (r) => r.startsWith(mine)))) break;
+        // The asynchronous outcomes too: nothing left in the simulator's schedule (DSNs,
+        // auto-replies, complaints, receipts), and every email report the gateway stored applied
+        // (a soft bounce may open a delivery again: the next round sees it).
+        // Quiet twice in a row, a second apart: a report the simulator is handing over (its
+        // schedule done, not stored by the listener yet) is counted by neither side for a moment.
+        quiet = (await asyncPending(simulator!, api)) ? 0 : quiet + 1;
+        if (quiet >= 2) {
+          if (awaiting === 0) break;
+          const mine = `+44${runDigits}`;
+          if (awaiting <= (await noReceiptExpected(simulator!, (r) => r.startsWith(mine)))) break;
+        }
       }
       if (performance.now() - started > deadline) {
         timedOut = true;

@@ -15,8 +15,11 @@ import { emailOutcomes } from "../../apps/simulator/src/outcomes.ts";
 import { Scenario, type ScenarioInput } from "../../apps/simulator/src/scenario.ts";
 import type { LedgerEntry } from "../../apps/simulator/src/ledger.ts";
 import { type SmtpServerHandle, startSmtpServer } from "../../apps/simulator/src/smtp/server.ts";
+import { buildDsn } from "../../apps/simulator/src/smtp/reports.ts";
+import { parseBounce, qualifyBounce } from "@sendgate/channels";
 import {
   bounceDiagnostics,
+  bounceStyles,
   mtaFamilies,
   phrasebook,
   protocolReplies,
@@ -241,6 +244,53 @@ describe("phrasing", () => {
             diagnosticCode: `smtp; ${reply.code} ${reply.text}`,
           });
           expect(verdict, `${family} ${outcome}: ${reply.text}`).toMatchObject({
+            type: expected.type,
+            reason: expected.reason,
+          });
+        }
+      }
+    }
+  });
+
+  it("writes whole DSNs that the gateway's parser and rules read as the outcome expects", async () => {
+    // The report as the server builds it (the family's human-readable text with its stage
+    // phrase, the delivery-status part), parsed and qualified as the gateway's listener does.
+    for (const family of mtaFamilies) {
+      for (const [outcome, templates] of Object.entries(bounceDiagnostics[family])) {
+        const kind = outcome as "bounceLater" | "softBounceLater";
+        const expected = emailOutcomes[kind].expected;
+        for (const template of templates) {
+          const rcpt = "jane.doe@example.com";
+          const reply = render(template, vars(rcpt));
+          const style = bounceStyles[family];
+          const raw = buildDsn({
+            from: style.from("mx.sim.example"),
+            to: "bounces+m1-abcdefghijklmnop@bounces.gateway.test",
+            subject: style.subject("Hello"),
+            date: new Date(0),
+            messageId: "dsn-1@mx.sim.example",
+            boundary: "b1/mx.sim.example",
+            text: style.text({
+              host: "mx.sim.example",
+              rcpt,
+              remoteMta: "mailstore1.example.com",
+              diagnostic: `${reply.code} ${reply.text}`,
+              command: kind === "bounceLater" ? "rcpt" : "data",
+            }),
+            reportingMta: "mx.sim.example",
+            arrivalDate: new Date(0),
+            recipients: [{
+              finalRecipient: rcpt,
+              action: "failed",
+              status: reply.enhanced,
+              remoteMta: "mailstore1.example.com",
+              diagnosticCode: `smtp; ${reply.code} ${reply.text}`,
+            }],
+            originalHeaders: "X-Sendgate-Id: m1-abcdefghijklmnop\r\n",
+          });
+          const [line] = qualifyBounce(rules, await parseBounce(raw));
+          expect(line, `${family} ${kind}: ${reply.text}`).toMatchObject({
+            recipient: rcpt,
             type: expected.type,
             reason: expected.reason,
           });

@@ -115,8 +115,14 @@ function judge(
   qualified: Qualification | null,
   ctx: OutcomeContext,
   entries: Map<string, QualificationEntry>,
+  sentAttempt: number | undefined,
 ): Judged {
-  const attempt = stateOf(message).attempt;
+  // A send's outcome belongs to the attempt that was sent; a report to the message's latest.
+  // (A bounce of attempt 1 may be applied while attempt 1's batch is still out, and schedule
+  // attempt 2: the batch's "sent" is then attempt 1's, not attempt 2's, which has not gone yet.)
+  const attempt = outcome.kind === "report" || sentAttempt === undefined
+    ? stateOf(message).attempt
+    : sentAttempt;
   const base = {
     message,
     delivery,
@@ -266,6 +272,7 @@ export async function applyOutcomes(
     kept.map((k) => sent[k.i]!),
     deliveries,
     ctx,
+    kept.map((k) => stateOf(batch[k.i]!).attempt),
   );
 }
 
@@ -280,6 +287,8 @@ export async function applyToLocked(
   outcomes: readonly AnyOutcome[],
   deliveries: ReadonlyMap<string, RunningDelivery>,
   ctx: OutcomeContext,
+  /** Per message, the attempt a send's outcome is about (the one claimed and sent). */
+  sentAttempts?: readonly number[],
 ): Promise<AppliedBatch> {
   const at = new Date(ctx.now).toISOString();
 
@@ -317,7 +326,15 @@ export async function applyToLocked(
   }
   const before = new Map([...entries].map(([k, v]) => [k, JSON.stringify(v)]));
   const judged = claimed.map((m, i) =>
-    judge(m, deliveries.get(m.deliveryId)!, outcomes[i]!, preliminary[i]!, ctx, entries)
+    judge(
+      m,
+      deliveries.get(m.deliveryId)!,
+      outcomes[i]!,
+      preliminary[i]!,
+      ctx,
+      entries,
+      sentAttempts?.[i],
+    )
   );
 
   // 2. Domains (email): error statistics, suspensions. Before anything else is written: the

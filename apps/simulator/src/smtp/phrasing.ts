@@ -483,7 +483,20 @@ export function token(draw: (salt: string) => number, length = 12): string {
 export interface BounceStyle {
   from: (host: string) => string;
   subject: (originalSubject: string) => string;
-  text: (v: { host: string; rcpt: string; remoteMta: string; diagnostic: string }) => string;
+  /**
+   * `command`: the SMTP command the remote reply answered. The next hop refuses an unknown user
+   * at RCPT TO; a DSN that said "end of DATA" for it would describe a content filter (DOMAIN §10:
+   * soft 20), not the user unknown its ledger entry expects.
+   */
+  text: (
+    v: {
+      host: string;
+      rcpt: string;
+      remoteMta: string;
+      diagnostic: string;
+      command: "rcpt" | "data";
+    },
+  ) => string;
 }
 
 export const bounceStyles: Record<MtaFamily, BounceStyle> = {
@@ -504,7 +517,9 @@ export const bounceStyles: Record<MtaFamily, BounceStyle> = {
         "",
         "                   The mail system",
         "",
-        `<${v.rcpt}>: host ${v.remoteMta} said: ${v.diagnostic} (in reply to end of DATA command)`,
+        `<${v.rcpt}>: host ${v.remoteMta} said: ${v.diagnostic} (in reply to ${
+          v.command === "rcpt" ? "RCPT TO" : "end of DATA"
+        } command)`,
       ].join("\n"),
   },
   exim: {
@@ -519,7 +534,9 @@ export const bounceStyles: Record<MtaFamily, BounceStyle> = {
         "",
         `  ${v.rcpt}`,
         `    host ${v.remoteMta}`,
-        "    SMTP error from remote mail server after end of data:",
+        v.command === "rcpt"
+          ? `    SMTP error from remote mail server after RCPT TO:<${v.rcpt}>:`
+          : "    SMTP error from remote mail server after end of data:",
         `    ${v.diagnostic}`,
       ].join("\n"),
   },

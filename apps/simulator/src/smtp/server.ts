@@ -604,6 +604,8 @@ export async function startSmtpServer(
                 rcpt: r.address,
                 remoteMta,
                 diagnostic: `${reply.code} ${reply.text}`,
+                // The user unknown at the next hop's RCPT; a full mailbox after its DATA.
+                command: kind === "bounceLater" ? "rcpt" : "data",
               }),
               reportingMta: v.host,
               arrivalDate: receivedAt,
