@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
-import { listEmailReports } from "../../services/email-reports.ts";
+import { ApiError } from "../../errors.ts";
+import { listEmailReports, storeEmailReport } from "../../services/email-reports.ts";
 import {
   CursorParam,
   defineRoute,
@@ -53,7 +54,62 @@ const reports = defineRoute({
   },
 });
 
+const submit = defineRoute({
+  method: "post",
+  path: "/v1/email/reports",
+  tags: ["email"],
+  summary: "Submit one report (a bounce, auto-reply or complaint collected elsewhere)",
+  description:
+    "The raw message as `message/rfc822`, as `npm run bounces -- import` sends each message of a Maildir, an mbox or .eml files. " +
+    "Stored as the bounce listener stores what it receives, then applied by the dispatchers; the answer names the stored report. " +
+    "Sending the same message twice stores it twice, and applying it twice changes nothing more.",
+  middleware: [requireOperator],
+  request: {
+    query: z.object({
+      origin: z.string().max(500).optional().openapi({
+        description: "Where it came from (a file, an mbox and its index), kept with it",
+      }),
+    }),
+    body: {
+      content: { "message/rfc822": { schema: z.string().openapi({ format: "binary" }) } },
+      required: true,
+    },
+  },
+  responses: {
+    201: {
+      content: { "application/json": { schema: z.object({ id: z.number() }) } },
+      description: "Stored",
+    },
+    ...errorResponses,
+    ...forbidden,
+    415: {
+      content: { "application/problem+json": { schema: z.unknown() } },
+      description: "Not message/rfc822",
+    },
+  },
+});
+
 export function registerEmailReportRoutes(app: App, deps: AppDeps): void {
+  // The body is not validated by the route (any octets): stored as they came.
+  app.openapi(submit, async (c) => {
+    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "message/rfc822") {
+      throw new ApiError("unsupportedMediaType", "send the message as message/rfc822");
+    }
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (raw.byteLength === 0) {
+      throw new ApiError("validation", "the body is empty: send the whole message", [
+        { path: "body", message: "empty" },
+      ]);
+    }
+    const { origin } = c.req.valid("query");
+    const id = await storeEmailReport(deps.database, {
+      source: "import",
+      origin: origin ?? null,
+      raw,
+    });
+    return c.json({ id }, 201);
+  });
   app.openapi(reports, async (c) => {
     const { state, limit, cursor } = c.req.valid("query");
     const page = await listEmailReports(deps, state, limit, reportCursor.decode(cursor) ?? null);
