@@ -810,7 +810,7 @@ export interface EmailReportRow {
   source: string;
   envelopeFrom: string | null;
   envelopeTo: string | null;
-  raw: Uint8Array;
+  size: number;
   tries: number;
   receivedAt: string;
 }
@@ -825,9 +825,14 @@ export const lockEmailReports = (now: string, limit: number): SQL =>
         order by retry_at limit ${limit} for update skip locked
       )
       select r.id::float8 as id, r.source, r.envelope_from as "envelopeFrom",
-        r.envelope_to as "envelopeTo", r.raw, r.tries, r.received_at as "receivedAt"
+        r.envelope_to as "envelopeTo", r.size, r.tries, r.received_at as "receivedAt"
       from email_reports r where r.id in (select id from fresh union all select id from due)
       order by r.id`;
+
+/** The raw bytes of these reports (read apart: a batch reads only what its byte budget allows). */
+export const emailReportRaw = (ids: readonly number[]): SQL =>
+  sql`select id::float8 as id, raw from email_reports
+      where id in (select json_array_elements_text(${json(ids)}::json)::bigint)`;
 
 /** What applying decided for each report: its state, what it was, the message it named. */
 export const markEmailReports = (

@@ -65,6 +65,9 @@ export function reportTokens(
   return [...new Set(tokens.map((t) => t.trim().toLowerCase()).filter(Boolean))];
 }
 
+/** Bytes of raw reports one batch reads (a single larger report still goes alone). */
+const BATCH_BYTES = 16 * 1024 * 1024;
+
 interface Planned {
   report: EmailReportRow;
   parsed: ParsedBounce;
@@ -111,14 +114,27 @@ export async function applyEmailReports(
   const secret = email?.secrets.tokenSecret ?? null;
   const complaints: { reportId: number; address: string; instanceId: string; token: string }[] = [];
   const result = await database.db.transaction(async (tx) => {
-    const reports = await execute<EmailReportRow>(
+    const locked0 = await execute<EmailReportRow>(
       tx,
       plans.lockEmailReports(new Date(ctx.now).toISOString(), limit),
     );
-    if (reports.length === 0) return null;
+    if (locked0.length === 0) return null;
+    // A byte budget per batch (at least one report): 50 reports of 64 MiB are not read at once.
+    // The others stay locked until the commit and pending, for the next batch.
+    let bytes = 0;
+    const reports = locked0.filter((r, i) => {
+      bytes += r.size;
+      return i === 0 || bytes <= BATCH_BYTES;
+    });
+    const raws = new Map(
+      (await execute<{ id: number; raw: Uint8Array }>(
+        tx,
+        plans.emailReportRaw(reports.map((r) => r.id)),
+      )).map((r) => [r.id, r.raw]),
+    );
     const planned: Planned[] = [];
     for (const report of reports) {
-      const parsed = await parseBounce(Buffer.from(report.raw));
+      const parsed = await parseBounce(Buffer.from(raws.get(report.id) ?? new Uint8Array()));
       const lines = qualifyBounce(ctx.rules, parsed);
       const ids = secret === null
         ? []
@@ -168,8 +184,12 @@ export async function applyEmailReports(
         continue;
       }
       if (p.parsed.kind === "complaint") {
-        complained.push({ p, message });
-        continue; // marked applied once the address is on the denylist, after this transaction
+        // Marked applied once the address is on the denylist, after this transaction; a second
+        // complaint about the same message in the batch changes nothing more.
+        if (complained.some((x) => x.message.id === message.id)) {
+          mark(p, "applied", { note: "a duplicate complaint" });
+        } else complained.push({ p, message });
+        continue;
       }
       const line = lineFor(p.lines, message.address);
       if (!line) {
