@@ -26,6 +26,7 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
   let db: Database;
   let api: Started;
   let apiUrl = "";
+  let bounces: URL;
   const dispatchers: Started[] = [];
   const env = (roles: string) => ({
     ...baseEnv(),
@@ -36,6 +37,8 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
     HOST: "127.0.0.1",
     PORT: "0",
     SENDGATE_ROLES: roles,
+    // The API process takes the simulator's reports; the dispatchers apply them.
+    ...(roles === "api" ? { SENDGATE_BOUNCE_LISTEN: "127.0.0.1:0" } : {}),
     SENDGATE_ADMIN_KEY: KEY,
     SENDGATE_RATE_LIMIT: "100000",
     SENDGATE_RATE_BURST: "100000",
@@ -91,6 +94,9 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
       startDispatcherProcess(),
     ]);
     apiUrl = match[1]!;
+    bounces = new URL(
+      (await api.waitFor(/"url":"(smtp:\/\/[^"]+)"[^\n]*"msg":"bounce listener listening"/u))[1]!,
+    );
     db = await openDatabase({ url: scratch.url, max: 2 });
     const smtp = new URL(sim.urls.smtp![0]!);
     await call("PUT", "/v1/channels/email", {
@@ -135,7 +141,15 @@ describe.runIf(onPostgres)("several gateway processes on one PostgreSQL", () => 
       messages,
       gateway: { url: apiUrl, key: KEY },
       simulator: sim.urls.control[0]!,
-      scenario: defaultLoadScenario,
+      // The default scenario, DSNs, auto-replies and complaints included, sent to the API
+      // process's bounce listener.
+      scenario: {
+        ...defaultLoadScenario,
+        email: {
+          ...defaultLoadScenario.email,
+          relay: { host: bounces.hostname, port: Number(bounces.port) },
+        },
+      },
       deadlineSeconds: 150,
       ...(onProgress ? { onProgress } : {}),
     });

@@ -211,12 +211,19 @@ export function startDispatcher(options: DispatcherOptions): RunningDispatcher {
           kind: "transport",
           input: { channel, kind: "network", code: "EADAPTER", text: "the channel adapter failed" },
         }));
+      }
+      // Renewed until the outcomes are stored: their transaction may wait for locks (counters,
+      // the report loops' message locks) longer than a short lease, and a lease that ran out
+      // there let another dispatcher claim the batch and send it again (cluster test: 176
+      // duplicates, 3 s lease, once in a few runs).
+      let applied;
+      try {
+        applied = await database.db.transaction((tx) =>
+          applyOutcomes(tx, batch, outcomes, byId, { rules: rules!, domainRules, now: now() })
+        );
       } finally {
         clearInterval(renew);
       }
-      const applied = await database.db.transaction((tx) =>
-        applyOutcomes(tx, batch, outcomes, byId, { rules: rules!, domainRules, now: now() })
-      );
       const finished = await closeDeliveries(database, applied, now());
       for (const d of applied.paused) logger.warn({ deliveryId: d }, "delivery paused");
       for (const d of applied.suspended) logger.warn({ domain: d }, "domain suspended");

@@ -3,6 +3,7 @@ import type { App, AppDeps } from "../../deps.ts";
 import { requireOperator } from "../../auth.ts";
 import { ApiError } from "../../errors.ts";
 import { listEmailReports, storeEmailReport } from "../../services/email-reports.ts";
+import { text } from "../fields.ts";
 import {
   CursorParam,
   defineRoute,
@@ -66,7 +67,7 @@ const submit = defineRoute({
   middleware: [requireOperator],
   request: {
     query: z.object({
-      origin: z.string().max(500).optional().openapi({
+      origin: text(500, "line").optional().openapi({
         description: "Where it came from (a file, an mbox and its index), kept with it",
       }),
     }),
