@@ -134,6 +134,13 @@ describeBackends("dispatcher", (s) => {
     now += 120_000;
     await until("second attempt", () => Promise.resolve(channel.seen.length), (n) => n === 2);
     expect(channel.seen[1]!.attempt).toBe(2);
+    // Its failure stored (the retry scheduled from the clock as it was) before the clock moves:
+    // moved earlier, the retry lands an hour after the moved clock and never comes due.
+    await until(
+      "second retry scheduled",
+      () => get(key, id),
+      (d) => d.counts.byStatus.pending === 1,
+    );
     now += HOUR + 60_000;
     await until("third attempt", () => Promise.resolve(channel.seen.length), (n) => n === 3);
     // The schedule is used up (2 retries): failed, soft, final.
