@@ -74,6 +74,20 @@ export type AnyOutcome = SendOutcome | ReportOutcome;
 const ms = (v: string | Date | null) => (v === null ? null : new Date(v).getTime());
 const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
 
+/**
+ * Reports split into rounds holding each message once (the first round every message's first
+ * report, and so on): a batch applies its rounds in turn, each on the state the previous left.
+ */
+export function roundsByMessage<T extends { message: { id: number } }>(items: readonly T[]): T[][] {
+  const rounds: T[][] = [];
+  for (const x of items) {
+    const round = rounds.find((r) => !r.some((y) => y.message.id === x.message.id));
+    if (round) round.push(x);
+    else rounds.push([x]);
+  }
+  return rounds;
+}
+
 /** What one outcome means for its message, before anything is written. */
 interface Judged {
   message: ClaimedMessage;

@@ -8,7 +8,12 @@ import {
 } from "@sendgate/channels";
 import { AddressStatus } from "@sendgate/core";
 import { type Database, type EmailReportRow, emailReports, execute, plans } from "@sendgate/db";
-import { applyToLocked, closeDeliveries, type ReportOutcome } from "../dispatcher/outcomes.ts";
+import {
+  applyToLocked,
+  closeDeliveries,
+  type ReportOutcome,
+  roundsByMessage,
+} from "../dispatcher/outcomes.ts";
 import type { ClaimedMessage, RunningDelivery } from "../dispatcher/types.ts";
 import { loadChannelSettings } from "./channel-settings.ts";
 import { setStatus } from "./quarantine.ts";
@@ -221,17 +226,7 @@ export async function applyEmailReports(
 
     const touched = new Set<string>();
     // One report per message per round (the core's join makes the order irrelevant).
-    while (failures.length) {
-      const round: typeof failures = [];
-      const seen = new Set<number>();
-      for (let i = 0; i < failures.length;) {
-        if (seen.has(failures[i]!.message.id)) {
-          i++;
-          continue;
-        }
-        seen.add(failures[i]!.message.id);
-        round.push(...failures.splice(i, 1));
-      }
+    for (const round of roundsByMessage(failures)) {
       const fresh = new Map(
         (await execute<ClaimedMessage>(tx, plans.lockMessages(round.map((x) => x.message.id))))
           .map((m) => [m.id, m]),

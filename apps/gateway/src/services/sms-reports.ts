@@ -13,7 +13,7 @@ import {
   plans,
   type ReportRow,
 } from "@sendgate/db";
-import { applyToLocked, closeDeliveries } from "../dispatcher/outcomes.ts";
+import { applyToLocked, closeDeliveries, roundsByMessage } from "../dispatcher/outcomes.ts";
 import type { ClaimedMessage, RunningDelivery } from "../dispatcher/types.ts";
 import { setStatus } from "./quarantine.ts";
 
@@ -185,13 +185,7 @@ export async function applyReports(
       );
       // Several reports of one message in one batch: each applied in turn on the state the
       // previous one left (the core's join makes the order irrelevant to the end state).
-      const rounds: { report: ReportRow; message: ClaimedMessage }[][] = [];
-      for (const x of matched) {
-        const round = rounds.find((r) => !r.some((y) => y.message.id === x.message.id));
-        if (round) round.push(x);
-        else rounds.push([x]);
-      }
-      for (const [n, round] of rounds.entries()) {
+      for (const [n, round] of roundsByMessage(matched).entries()) {
         const messages = n === 0 ? round.map((x) => x.message) : await relock(
           tx,
           round.map((x) => x.message.id),
